@@ -1,0 +1,110 @@
+"""A survey wave: its metadata (`wave.yml`) and its validated responses (`responses.csv`).
+
+Chapters never read a CSV themselves: they call `load_wave`, which validates the
+file against the codebook first, so a chapter can only ever compute from data
+that passed every check (and a bad file stops with the list of its problems).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from .codebook import Codebook, load_codebook
+
+WAVE_FILE = "wave.yml"
+RESPONSES_FILE = "responses.csv"
+REQUIRED_META = ("wave", "title", "fieldwork", "population", "n", "source", "provenance")
+PROVENANCES = ("original", "reconstructed")
+
+
+def _month_range(start: dt.date, end: dt.date) -> str:
+    if (start.year, start.month) == (end.year, end.month):
+        return f"{start:%B %Y}"
+    if start.year == end.year:
+        return f"{start:%B}–{end:%B %Y}"
+    return f"{start:%B %Y}–{end:%B %Y}"
+
+
+@dataclass(frozen=True)
+class WaveMeta:
+    wave: str
+    title: str
+    fieldwork_start: dt.date
+    fieldwork_end: dt.date
+    population: str
+    n: int
+    source: str
+    provenance: str
+    provenance_note: str
+    published: dt.date | None = None
+
+    @property
+    def reconstructed(self) -> bool:
+        return self.provenance == "reconstructed"
+
+    @property
+    def fieldwork(self) -> str:
+        """'July–September 2022': how the article dates its fieldwork."""
+        return _month_range(self.fieldwork_start, self.fieldwork_end)
+
+    def source_line(self, base: int | None = None) -> str:
+        """The line under every chart: survey, fieldwork, base, and whether the data is reconstructed."""
+        parts = [f"Source: {self.source}, {self.fieldwork}"]
+        if base is not None:
+            parts[0] += f" (n = {base})"
+        parts[0] += "."
+        if self.reconstructed:
+            parts.append("Respondent-level data reconstructed from the published article.")
+        return " ".join(parts)
+
+
+def _as_date(value: object) -> dt.date:
+    if isinstance(value, dt.date):
+        return value
+    return dt.date.fromisoformat(str(value))
+
+
+def meta_from_mapping(raw: dict) -> WaveMeta:
+    """Build WaveMeta from a wave.yml that validation has already checked."""
+    fieldwork = raw["fieldwork"]
+    return WaveMeta(
+        wave=str(raw["wave"]),
+        title=str(raw["title"]),
+        fieldwork_start=_as_date(fieldwork["start"]),
+        fieldwork_end=_as_date(fieldwork["end"]),
+        population=str(raw["population"]).strip(),
+        n=int(raw["n"]),
+        source=str(raw["source"]).strip(),
+        provenance=str(raw["provenance"]),
+        provenance_note=" ".join(str(raw.get("provenance_note", "")).split()),
+        published=_as_date(raw["published"]) if raw.get("published") else None,
+    )
+
+
+@dataclass(frozen=True)
+class Wave:
+    meta: WaveMeta
+    responses: pd.DataFrame
+    codebook: Codebook
+
+    @property
+    def n(self) -> int:
+        return len(self.responses)
+
+
+def wave_dir(data_dir: str | Path, wave: str) -> Path:
+    return Path(data_dir) / "waves" / str(wave)
+
+
+def load_wave(data_dir: str | Path, wave: str, codebook: Codebook | None = None) -> Wave:
+    """Validated responses and metadata of one wave; raises WaveValidationError listing every problem."""
+    from .validate import read_wave  # validation owns parsing: one reader for every caller
+
+    data_dir = Path(data_dir)
+    codebook = codebook or load_codebook(data_dir / "codebook.yml")
+    raw_meta, responses = read_wave(wave_dir(data_dir, wave), codebook)
+    return Wave(meta=meta_from_mapping(raw_meta), responses=responses, codebook=codebook)
