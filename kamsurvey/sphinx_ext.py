@@ -1,0 +1,216 @@
+"""Sphinx side of the book: figures, offline Vega, edition metadata, article quotations.
+
+- Figures: notebooks store a figure as JSON (`figures.FIGURE_MIME`). myst-nb hands
+  that output to `FigureMimeRenderer` (registered as a `myst_nb.mime_renderers`
+  entry point), which leaves a `kam_figure` node in the doctree. When the page is
+  written, the node becomes the figure block: static SVG rendered by vl-convert,
+  the spec for the interactive chart, a data table, CSV/SVG/PNG downloads and
+  citation text with the figure's number, which only exists at write time.
+- Vega, Vega-Lite and vega-embed are written into `_static` from vl-convert's
+  bundle, so no page loads a script from another host.
+- Each page carries its edition (`kam_edition`) so the edition banner can tell a
+  reader of an older edition where the latest is.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+from docutils import nodes
+from docutils.parsers.rst.states import Inliner
+from sphinx.application import Sphinx
+from sphinx.util import logging
+from sphinx.util.osutil import relative_uri
+
+from . import figures
+
+logger = logging.getLogger(__name__)
+
+STATIC_DIR = Path(__file__).parent / "static"
+PNG_MIN_WIDTH = 1600
+VEGA_BUNDLE = "vega-bundle.js"
+
+
+class kam_figure(nodes.General, nodes.Element):
+    """Placeholder for a figure; rendered by the HTML translator."""
+
+
+class FigureMimeRenderer:
+    """myst-nb mime render plugin: our JSON figure output becomes a `kam_figure` node."""
+
+    mime_priority_overrides = [(builder, figures.FIGURE_MIME, 1) for builder in ("html", "dirhtml", "singlehtml")]
+
+    @staticmethod
+    def handle_mime(renderer, data, inline: bool):
+        if data.mime_type != figures.FIGURE_MIME or inline:
+            return None
+        content = data.content if isinstance(data.content, dict) else json.loads(data.content)
+        node = kam_figure()
+        node["payload_json"] = json.dumps(content, sort_keys=True)
+        return [node]
+
+
+def _cache_dir(app: Sphinx) -> Path:
+    path = Path(app.doctreedir).parent / ".kam-figure-cache"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _spec_key(spec: dict) -> str:
+    import vl_convert
+
+    versions = f"{vl_convert.__version__}"
+    return hashlib.sha256((versions + json.dumps(spec, sort_keys=True)).encode()).hexdigest()[:20]
+
+
+def _render_cached(app: Sphinx, spec: dict, fmt: str) -> bytes:
+    """vl-convert output, cached by spec so that an unchanged figure is never re-rendered."""
+    import vl_convert
+
+    path = _cache_dir(app) / f"{_spec_key(spec)}.{fmt}"
+    if path.exists():
+        return path.read_bytes()
+    if fmt == "svg":
+        data = vl_convert.vegalite_to_svg(spec).encode("utf-8")
+    else:
+        width = _svg_width(_render_cached(app, spec, "svg").decode("utf-8"))
+        scale = math.ceil(PNG_MIN_WIDTH / width * 100) / 100 if width else 3.0
+        data = vl_convert.vegalite_to_png(spec, scale=max(scale, 1.0))
+    tmp = path.with_suffix(f".{os.getpid()}.tmp")
+    tmp.write_bytes(data)
+    tmp.replace(path)
+    return data
+
+
+def _svg_width(svg: str) -> float:
+    match = re.search(r'<svg[^>]*\swidth="([\d.]+)"', svg)
+    return float(match.group(1)) if match else 0.0
+
+
+def scope_svg_ids(svg: str, prefix: str) -> str:
+    """Prefix the ids inside an inline SVG: several charts on one page must not share ids."""
+    ids = set(re.findall(r'\sid="([^"]+)"', svg))
+    for old in sorted(ids, key=len, reverse=True):
+        new = f"{prefix}-{old}"
+        svg = svg.replace(f'id="{old}"', f'id="{new}"').replace(f"url(#{old})", f"url(#{new})")
+        svg = svg.replace(f'href="#{old}"', f'href="#{new}"')
+    return svg
+
+
+def _write_if_changed(path: Path, data: bytes) -> None:
+    if path.exists() and path.read_bytes() == data:
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+
+
+def _figure_number(translator, node: nodes.Element) -> tuple[str, str]:
+    """('fig-most-important', 'Figure 3') from the enclosing numbered figure, if any."""
+    parent = node.parent
+    while parent is not None and not isinstance(parent, nodes.figure):
+        parent = parent.parent
+    fig_id = parent["ids"][0] if parent is not None and parent["ids"] else ""
+    numbers = getattr(translator.builder, "fignumbers", {}).get("figure", {})
+    number = numbers.get(fig_id)
+    label = "Figure " + ".".join(str(n) for n in number) if number else "Figure"
+    return fig_id, label
+
+
+def visit_kam_figure_html(translator, node: kam_figure) -> None:
+    builder = translator.builder
+    app = builder.app
+    payload = json.loads(node["payload_json"])
+    fig_id, figure_label = _figure_number(translator, node)
+    fig_id = fig_id or payload["id"]
+    docname = builder.current_docname
+    page_uri = builder.get_target_uri(docname)
+    outdir = Path(builder.outdir)
+
+    spec = payload["spec"]
+    svg = _render_cached(app, spec, "svg")
+    png = _render_cached(app, spec, "png")
+    csv = figures.table_csv(payload["table"]).encode("utf-8")
+    files = {"csv": csv, "svg": svg, "png": png}
+    for ext, data in files.items():
+        _write_if_changed(outdir / "figures" / f"{fig_id}.{ext}", data)
+    downloads = {
+        "Data (CSV)": relative_uri(page_uri, f"figures/{fig_id}.csv"),
+        "Chart (SVG)": relative_uri(page_uri, f"figures/{fig_id}.svg"),
+        "Slide image (PNG)": relative_uri(page_uri, f"figures/{fig_id}.png"),
+    }
+    baseurl = (app.config.html_baseurl or "").rstrip("/")
+    url = f"{baseurl}/editions/{payload['wave']}/{page_uri}#{fig_id}"
+    cite = figures.cite_text(
+        book_title=app.config.project,
+        author=app.config.author,
+        figure_label=figure_label,
+        title=payload["title"],
+        wave_title=payload["wave_title"],
+        url=url,
+        published=payload.get("published"),
+    )
+    static_svg = scope_svg_ids(svg.decode("utf-8"), fig_id)
+    translator.body.append(
+        figures.figure_html(payload, svg=static_svg, downloads=downloads, cite=cite, figure_label=figure_label)
+    )
+    raise nodes.SkipNode
+
+
+def skip_node(translator, node) -> None:
+    raise nodes.SkipNode
+
+
+def article_role(name: str, rawtext: str, text: str, lineno: int, inliner: Inliner, options=None, content=()):
+    """{article}`...`: words quoted from the article, marked as a quotation and attributed."""
+    node = nodes.inline(rawtext, "", classes=["article-quote"])
+    node += nodes.Text(f"\u2018{text}\u2019")
+    return [node], []
+
+
+def _write_vega_bundle(app: Sphinx) -> None:
+    if app.builder.format != "html":
+        return
+    import vl_convert
+
+    target_dir = _cache_dir(app) / "static"
+    target_dir.mkdir(parents=True, exist_ok=True)
+    target = target_dir / VEGA_BUNDLE
+    stamp = target_dir / "vl-convert.version"
+    version = vl_convert.__version__
+    if not target.exists() or not stamp.exists() or stamp.read_text() != version:
+        target.write_text(vl_convert.javascript_bundle(), encoding="utf-8")
+        stamp.write_text(version)
+    for static in (str(target_dir), str(STATIC_DIR)):
+        if static not in app.config.html_static_path:
+            app.config.html_static_path.append(static)
+
+
+def _edition_meta(app: Sphinx, pagename: str, templatename: str, context: dict[str, Any], doctree) -> None:
+    edition = app.config.kam_edition
+    if edition:
+        context["metatags"] = context.get("metatags", "") + f'\n<meta name="kam-edition" content="{edition}">'
+
+
+def setup(app: Sphinx) -> dict:
+    app.add_config_value("kam_edition", os.environ.get("KAM_EDITION", ""), "html")
+    app.add_node(
+        kam_figure,
+        html=(visit_kam_figure_html, None),
+        latex=(skip_node, None),
+        text=(skip_node, None),
+        man=(skip_node, None),
+        texinfo=(skip_node, None),
+    )
+    app.add_role("article", article_role)
+    app.connect("builder-inited", _write_vega_bundle)
+    app.connect("html-page-context", _edition_meta)
+    app.add_js_file(VEGA_BUNDLE, loading_method="defer")
+    app.add_js_file("kam.js", loading_method="defer")
+    app.add_css_file("kam.css")
+    return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": False}

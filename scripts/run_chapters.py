@@ -1,0 +1,180 @@
+#!/usr/bin/env python
+"""Execute the book's chapters with papermill for one survey wave.
+
+Chapters run in parallel (one kernel per core). Outputs are written to a
+temporary folder first and moved into place only when every chapter succeeded,
+so a failing chapter never leaves the committed notebooks half-overwritten.
+Papermill's timestamps and machine-specific paths are stripped and the injected
+parameters cell gets a fixed id, so rerunning on unchanged inputs leaves git clean.
+
+    python scripts/run_chapters.py                      # current wave, in place
+    python scripts/run_chapters.py --wave 2023 --compare-with 2022 --out /tmp/book
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sys
+import tempfile
+import time
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from pathlib import Path
+
+import nbformat
+import yaml
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from kamsurvey.editions import current_edition, load_editions  # noqa: E402
+
+CELL_TIMESTAMP_KEYS = ("start_time", "end_time", "duration", "status", "exception")
+
+
+def toc_notebooks(book: Path) -> list[Path]:
+    """Notebooks listed in _toc.yml, in reading order."""
+    toc = yaml.safe_load((book / "_toc.yml").read_text(encoding="utf-8"))
+    files: list[str] = [toc["root"]]
+
+    def walk(entries):
+        for entry in entries or []:
+            if "file" in entry:
+                files.append(entry["file"])
+            walk(entry.get("sections"))
+            for part in entry.get("parts", []) if isinstance(entry, dict) else []:
+                walk(part.get("chapters"))
+
+    for part in toc.get("parts", []):
+        walk(part.get("chapters"))
+    walk(toc.get("chapters"))
+    return [book / f"{name}.ipynb" for name in files if (book / f"{name}.ipynb").exists()]
+
+
+def clean_notebook(path: Path) -> None:
+    """Remove what changes between runs on unchanged inputs (timestamps, paths, random ids)."""
+    nb = nbformat.read(path, as_version=4)
+    papermill = nb.metadata.get("papermill", {})
+    nb.metadata["papermill"] = {"parameters": papermill.get("parameters", {})}
+    for cell in nb.cells:
+        cell.metadata.pop("execution", None)
+        meta = cell.metadata.get("papermill")
+        if meta is not None:
+            for key in CELL_TIMESTAMP_KEYS:
+                meta.pop(key, None)
+            if not meta:
+                cell.metadata.pop("papermill")
+        tags = cell.metadata.get("tags", [])
+        if "injected-parameters" in tags:
+            cell["id"] = "injected-parameters"
+            if "remove-cell" not in tags:
+                cell.metadata["tags"] = tags + ["remove-cell"]
+    nbformat.write(nb, path)
+
+
+def execute_one(source: str, target: str, parameters: dict) -> tuple[str, float]:
+    import papermill
+
+    started = time.perf_counter()
+    papermill.execute_notebook(
+        source,
+        target,
+        parameters=parameters,
+        cwd=str(Path(source).parent),
+        kernel_name="python3",
+        progress_bar=False,
+        log_output=False,
+        request_save_on_cell_execute=False,
+    )
+    clean_notebook(Path(target))
+    return source, time.perf_counter() - started
+
+
+class ChapterFailed(RuntimeError):
+    pass
+
+
+def run(book: Path, out: Path, *, wave: str, compare_with: str, data_dir: str, jobs: int,
+        only: list[str] | None = None) -> list[Path]:
+    """Execute every chapter of `book` into `out`; raise ChapterFailed naming each failure."""
+    notebooks = toc_notebooks(book)
+    if only:
+        notebooks = [nb for nb in notebooks if nb.stem in only or str(nb.relative_to(book)) in only]
+    os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
+    parameters = {"wave": str(wave), "data_dir": data_dir, "compare_with": compare_with or ""}
+    staging = Path(tempfile.mkdtemp(prefix="kam-chapters-"))
+    failures: list[str] = []
+    try:
+        jobs_by_future = {}
+        with ProcessPoolExecutor(max_workers=max(1, jobs)) as pool:
+            for notebook in notebooks:
+                relative = notebook.relative_to(book)
+                # executed in the book's own folder so relative paths resolve as under nbval and the book
+                target = notebook.with_name(f".{notebook.stem}.executing.ipynb")
+                future = pool.submit(execute_one, str(notebook), str(target), parameters)
+                jobs_by_future[future] = (relative, target)
+            for done, future in enumerate(as_completed(jobs_by_future), start=1):
+                relative, target = jobs_by_future[future]
+                try:
+                    _, seconds = future.result()
+                except Exception as exc:  # papermill raises PapermillExecutionError with the cell's error
+                    failures.append(f"{relative}: {str(exc).strip().splitlines()[-1] if str(exc).strip() else exc!r}")
+                    print(f"[{done}/{len(notebooks)}] {relative} FAILED", flush=True)
+                    continue
+                staged = staging / relative
+                staged.parent.mkdir(parents=True, exist_ok=True)
+                shutil.move(str(target), staged)
+                print(f"[{done}/{len(notebooks)}] {relative} executed in {seconds:.1f} s", flush=True)
+        if failures:
+            raise ChapterFailed("chapter execution failed; nothing was replaced:\n  " + "\n  ".join(failures))
+        written = []
+        for notebook in notebooks:
+            relative = notebook.relative_to(book)
+            destination = out / relative
+            destination.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(staging / relative, destination) if _same_fs(staging, destination.parent) else shutil.move(
+                str(staging / relative), destination
+            )
+            written.append(destination)
+        return written
+    finally:
+        for notebook in notebooks:
+            notebook.with_name(f".{notebook.stem}.executing.ipynb").unlink(missing_ok=True)
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _same_fs(a: Path, b: Path) -> bool:
+    return a.stat().st_dev == b.stat().st_dev
+
+
+def main(argv: list[str] | None = None) -> int:
+    editions = load_editions(REPO / "data")
+    current = current_edition(editions)
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--wave", default=current.wave, help=f"survey wave to compute (default: {current.wave})")
+    parser.add_argument("--compare-with", default=None, help="earlier wave to compare with (default: from data/editions.yml)")
+    parser.add_argument("--data-dir", default="../data", help="data folder as seen from a chapter's folder")
+    parser.add_argument("--book", default=str(REPO), help="book folder holding _toc.yml")
+    parser.add_argument("--out", default=None, help="write executed notebooks here (default: in place)")
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="chapters executed at once")
+    parser.add_argument("chapters", nargs="*", help="only these chapters (file stems)")
+    args = parser.parse_args(argv)
+    compare_with = args.compare_with
+    if compare_with is None:
+        compare_with = next((e.compare_with or "" for e in editions if e.wave == args.wave), "")
+    book = Path(args.book).resolve()
+    out = Path(args.out).resolve() if args.out else book
+    started = time.perf_counter()
+    try:
+        written = run(book, out, wave=args.wave, compare_with=compare_with, data_dir=args.data_dir,
+                      jobs=args.jobs, only=args.chapters)
+    except ChapterFailed as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(f"{len(written)} chapters executed for wave {args.wave} in {time.perf_counter() - started:.1f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
