@@ -23,7 +23,10 @@ Method
    number.
 4. An integer program (``scipy.optimize.milp``, HiGHS) then chooses every answer
    (one binary variable per respondent x option) subject to:
-     - the exact target counts (overall and per sector);
+     - the exact target counts (overall and per sector); where the article
+       reports no sector difference, pharma's count is its proportional share of
+       the total, rounded down or up (the article: "major differences from the
+       rest will be noted", so the reconstruction invents none);
      - one answer per single-choice question; the per-respondent numbers of
        ticks from step 3; exclusive options ticked alone;
      - skip logic: bonus_size is answered if and only if rewarded_with__bonus_cash;
@@ -223,16 +226,27 @@ def reconstruct(codebook: Codebook) -> pd.DataFrame:
     sales = rng.normal(size=N)
     discontent = 0.4 * sales + np.sqrt(1 - 0.4**2) * rng.normal(size=N)
 
-    ticks = {
-        "targets_set": _draw_ticks(rng, rng.normal(size=N), TARGETS["targets_set"]["none"],
-                                   _substantive_total("targets_set", codebook), *TICKS_RANGE["targets_set"]),
-        "assessment_basis": _draw_ticks(rng, rng.normal(size=N), 0,
-                                        _substantive_total("assessment_basis", codebook), *TICKS_RANGE["assessment_basis"]),
-        "should_include": _draw_ticks(rng, discontent + rng.normal(size=N), 0,
-                                      _substantive_total("should_include", codebook), *TICKS_RANGE["should_include"]),
-        "downsides": _draw_ticks(rng, discontent + 0.7 * rng.normal(size=N), TARGETS["downsides"]["none"],
-                                 _substantive_total("downsides", codebook), *TICKS_RANGE["downsides"]),
+    # Ticks per respondent, drawn within each sector so that each sector's total
+    # is its proportional share (the article reports no sector difference here).
+    tick_scores = {
+        "targets_set": rng.normal(size=N),
+        "assessment_basis": rng.normal(size=N),
+        "should_include": discontent + rng.normal(size=N),
+        "downsides": discontent + 0.7 * rng.normal(size=N),
     }
+    ticks: dict[str, np.ndarray] = {}
+    for question_id, score in tick_scores.items():
+        question = codebook[question_id]
+        zeros = sum(int(TARGETS[question_id][c]) for c in question.exclusive_codes())
+        total = _substantive_total(question_id, codebook)
+        ticks[question_id] = np.zeros(N, dtype=int)
+        for sec in SECTORS:
+            members = np.flatnonzero(sector == sec)
+            if sec == "pharma":
+                sec_zeros, sec_total = _pharma_share(zeros), _pharma_share(total)
+            else:
+                sec_zeros, sec_total = zeros - _pharma_share(zeros), total - _pharma_share(total)
+            ticks[question_id][members] = _draw_ticks(rng, score[members], sec_zeros, sec_total, *TICKS_RANGE[question_id])
 
     def association(question_id: str, code: str, r: int) -> float:
         """Trait loading of one answer: small, coherent nudges (the data is not evidence of them)."""
@@ -266,14 +280,22 @@ def reconstruct(codebook: Codebook) -> pd.DataFrame:
         for aux in ("quant", "qual", "mix"):
             program.var((r, "targets_set", aux))
 
-    # Exact counts, overall or per sector.
+    # Exact counts, overall or per sector. Where the article reports no sector
+    # difference, the pharma count is the proportional share of the total (rounded
+    # either way): the article says "major differences from the rest will be noted",
+    # so the reconstruction invents none.
+    pharma = [r for r in range(N) if sector[r] == "pharma"]
     for question in questions:
         for code, target in TARGETS[question.id].items():
             question.option(code)  # fails loudly on a code the codebook does not know
-            per_sector = target if isinstance(target, dict) else {None: target}
-            for sec, count in per_sector.items():
-                members = [r for r in range(N) if sec is None or sector[r] == sec]
-                program.add({(r, question.id, code): 1 for r in members}, count, count)
+            if isinstance(target, dict):
+                for sec, count in target.items():
+                    members = [r for r in range(N) if sector[r] == sec]
+                    program.add({(r, question.id, code): 1 for r in members}, count, count)
+            else:
+                program.add({(r, question.id, code): 1 for r in range(N)}, target, target)
+                low, high = _proportional(target)
+                program.add({(r, question.id, code): 1 for r in pharma}, low, high)
 
     for r in range(N):
         for question in questions:
@@ -317,6 +339,7 @@ def reconstruct(codebook: Codebook) -> pd.DataFrame:
         program.add({(r, "targets_set", "mix"): 1, (r, "targets_set", "qual"): -1}, -np.inf, 0)
         program.add({(r, "targets_set", "mix"): 1, (r, "targets_set", "quant"): -1, (r, "targets_set", "qual"): -1}, -1, np.inf)
     program.add({(r, "targets_set", "mix"): 1 for r in range(N)}, TARGETS_MIX, TARGETS_MIX)
+    program.add({(r, "targets_set", "mix"): 1 for r in pharma}, *_proportional(TARGETS_MIX))
 
     x = program.solve()
 
@@ -337,6 +360,17 @@ def reconstruct(codebook: Codebook) -> pd.DataFrame:
                 row[question.id] = chosen[0] if chosen else ""
         records.append(row)
     return pd.DataFrame.from_records(records, columns=codebook.columns())
+
+
+def _pharma_share(total: int) -> int:
+    """Pharma's proportional share of a total, rounded to the nearest whole respondent."""
+    return int(np.floor(total * SECTORS["pharma"] / N + 0.5))
+
+
+def _proportional(total: int) -> tuple[int, int]:
+    """Pharma's proportional share of a total, rounded down and up."""
+    exact = total * SECTORS["pharma"] / N
+    return int(np.floor(exact)), int(np.ceil(exact))
 
 
 def _substantive_total(question_id: str, codebook: Codebook) -> int:
