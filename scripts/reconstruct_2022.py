@@ -54,6 +54,7 @@ Usage
     .venv/bin/python scripts/reconstruct_2022.py            # write data/waves/2022/responses.csv
     .venv/bin/python scripts/reconstruct_2022.py --out F    # write elsewhere
     .venv/bin/python scripts/reconstruct_2022.py --check    # regenerate to a temp file, compare bytes (exit 1 if different)
+    .venv/bin/python scripts/reconstruct_2022.py --counts   # markdown count tables of the file (for its README)
 """
 
 from __future__ import annotations
@@ -378,6 +379,29 @@ def _substantive_total(question_id: str, codebook: Codebook) -> int:
     return sum(int(targets[c]) for c in codebook[question_id].substantive_codes())
 
 
+def counts_markdown(frame: pd.DataFrame, codebook: Codebook) -> str:
+    """Markdown tables of respondents per option, overall and by sector (for the data README).
+
+    Options the article does not name (``reconstructed: true``) are in italics.
+    """
+    sectors = list(SECTORS)
+    blocks = []
+    for question in codebook:
+        if question.id == "sector":
+            continue
+        asked = question.asked_of
+        title = question.id if asked is None else f"{question.id} (asked if {asked.question} = {asked.option})"
+        lines = [f"| {title} | all | " + " | ".join(sectors) + " |", "|---|---:|" + "---:|" * len(sectors)]
+        for option in question.options:
+            column = question.column(option.code) if question.is_multi else question.id
+            chosen = frame[column].astype(str).eq("1" if question.is_multi else option.code)
+            by_sector = [int((chosen & frame["sector"].eq(sec)).sum()) for sec in sectors]
+            name = f"*{option.code}*" if option.reconstructed else option.code
+            lines.append(f"| {name} | {int(chosen.sum())} | " + " | ".join(map(str, by_sector)) + " |")
+        blocks.append("\n".join(lines))
+    return "\n\n".join(blocks) + "\n"
+
+
 def write(frame: pd.DataFrame, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     frame.to_csv(path, index=False, lineterminator="\n", encoding="utf-8")
@@ -388,7 +412,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=OUT, help=f"where to write the CSV (default: {OUT.relative_to(ROOT)})")
     parser.add_argument("--check", action="store_true",
                         help="regenerate to a temporary file and compare its bytes with --out; exit 1 if they differ")
+    parser.add_argument("--counts", action="store_true",
+                        help="print markdown tables of the counts in --out (for data/waves/2022/README.md) and exit")
     args = parser.parse_args(argv)
+
+    if args.counts:
+        codebook = load_codebook(CODEBOOK)
+        print(counts_markdown(pd.read_csv(args.out, dtype=str, keep_default_na=False), codebook), end="")
+        return 0
 
     started = time.perf_counter()
     frame = reconstruct(load_codebook(CODEBOOK))

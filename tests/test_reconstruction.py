@@ -159,3 +159,10 @@ def test_no_sector_difference_is_invented_where_the_article_reports_none(script,
 def test_rows_are_not_sorted_by_sector(frame):
     first = frame["sector"].head(20)
     assert first.nunique() == 2
+
+
+def test_data_readme_counts_are_those_of_the_file(script, codebook):
+    readme = (CSV.parent / "README.md").read_text(encoding="utf-8")
+    block = readme.split("<!-- counts: begin -->\n", 1)[1].split("<!-- counts: end -->", 1)[0]
+    raw = pd.read_csv(CSV, dtype=str, keep_default_na=False)
+    assert block == script.counts_markdown(raw, codebook)
