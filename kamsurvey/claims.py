@@ -222,6 +222,10 @@ def claim_from_mapping(raw: Any, codebook: Codebook) -> Claim:
         raise ClaimsError(f"{measure} needs a multi question; {question_id!r} is {question.type}")
 
     options = _codes(raw.get("options"), question, "options")
+    if measure == "share_of_mentions" and question is not None:
+        for code in (options or ()) + tuple(raw.get("options_except") or ()):
+            if code in question.exclusive_codes():
+                raise ClaimsError(f"option {code!r} is exclusive: ticking it mentions nothing, so it has no share of mentions")
     options_except = _codes(raw.get("options_except"), question, "options_except")
     group = _group(raw.get("group"), question)
     groups = tuple(_group(g, question) for g in raw["groups"]) if raw.get("groups") is not None else None

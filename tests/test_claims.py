@@ -245,6 +245,7 @@ GOOD = {
         ({"measure": "rank", "options": None, "ranks": [1, 2], "allowed": {"options": ["sales"]}}, "names 1 option(s) for ranks 1–2"),
         ({"measure": "share_of_mentions"}, "share_of_mentions needs a multi question"),
         ({"id": "Not Snake"}, "snake_case"),
+        ({"question": "targets_set", "measure": "share_of_mentions", "options": ["none"]}, "'none' is exclusive"),
     ],
     ids=lambda value: value if isinstance(value, str) else None,
 )
