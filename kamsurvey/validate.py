@@ -95,7 +95,8 @@ class Problem:
             if self.respondent_id:
                 where += f" (respondent {self.respondent_id})"
         if self.column is not None:
-            where += f", column {self.column}" if self.column != "" else ", column '' (no name)"
+            kind = "key" if str(self.file).endswith((".yml", ".yaml")) else "column"
+            where += f", {kind} {self.column}" if self.column != "" else f", {kind} '' (no name)"
         return where
 
     def __str__(self) -> str:
@@ -110,7 +111,7 @@ class Problem:
 def _show(value: Any) -> str:
     if isinstance(value, str):
         shown = value if len(value) <= 80 else value[:77] + "..."
-        return "'" + shown.replace("\\", "\\\\").replace("'", "\\'").replace("\n", "\\n").replace("\r", "\\r") + "'"
+        return "'" + shown.replace("'", "\\'").replace("\n", "\\n").replace("\r", "\\r") + "'"
     return repr(value)
 
 
@@ -159,7 +160,7 @@ class _Column:
     one numpy indexing per test.
     """
 
-    __slots__ = ("name", "codes", "values")
+    __slots__ = ("name", "codes", "values", "_eq")
 
     def __init__(self, name: str, series: pd.Series):
         self.name = name
@@ -176,13 +177,21 @@ class _Column:
             codes = np.where(codes < 0, len(values) - 1, codes)
         self.codes = codes
         self.values = values
+        self._eq: dict[str, np.ndarray] = {}
 
     def where(self, predicate) -> np.ndarray:
         lut = np.fromiter((bool(predicate(v)) for v in self.values), dtype=bool, count=len(self.values))
         return lut[self.codes]
 
+    def classify(self, classes: Mapping[str, int], other: int) -> np.ndarray:
+        """Each row's class (int8): `classes[value]`, or `other` for any other value."""
+        lut = np.fromiter((classes.get(v, other) for v in self.values), dtype=np.int8, count=len(self.values))
+        return lut[self.codes]
+
     def eq(self, value: str) -> np.ndarray:
-        return self.where(lambda v: v == value)
+        if value not in self._eq:
+            self._eq[value] = self.where(lambda v: v == value)
+        return self._eq[value]
 
     def isin(self, values: Iterable[str]) -> np.ndarray:
         allowed = set(values)
@@ -201,7 +210,11 @@ class _Checker:
         self.file = file
         self.lines = lines
         self.problems: list[Problem] = []
-        self.ids: pd.Series | None = raw[ID_COLUMN] if ID_COLUMN in raw.columns else None
+        self.summaries: list[Problem] = []  # "N more rows like these": listed after the rows
+        self.ids: pd.Series | None = None
+
+    def result(self) -> list[Problem]:
+        return sorted(self.problems, key=_sort_key) + self.summaries
 
     def line(self, i: int) -> int:
         return int(self.lines[i]) if self.lines is not None else int(i) + 2
@@ -239,7 +252,7 @@ class _Checker:
         rest = failing.size - limit
         if rest > 0:
             first = int(failing[limit])
-            self.problems.append(
+            self.summaries.append(
                 Problem(
                     file=self.file,
                     row=None,
@@ -300,6 +313,8 @@ def check_responses(
         raw = raw.loc[:, ~pd.Index(header).duplicated()]
         check.raw = raw
         header = [str(c) for c in raw.columns]
+    if ID_COLUMN in header:
+        check.ids = raw[ID_COLUMN]
 
     wave_columns = codebook.columns(wave)
     all_columns = codebook.columns(None)
@@ -345,10 +360,13 @@ def check_responses(
                 row=1,
             )
 
+    if not present_questions:
+        check.file_problem(None, "the columns of at least one question of the codebook", "no question columns in the header", row=1)
+
     n_rows = len(raw)
     if n_rows == 0:
         check.file_problem(None, "one line per respondent after the header", "no respondents: the file has a header line but no data rows")
-        return sorted(check.problems, key=_sort_key)
+        return check.result()
 
     columns: dict[str, _Column] = {name: _Column(name, raw[name]) for name in header if name in wave_columns and name != ID_COLUMN}
 
@@ -502,7 +520,7 @@ def check_responses(
             limit=max_per_check,
         )
 
-    return sorted(check.problems, key=_sort_key)
+    return check.result()
 
 
 def _check_single(check: _Checker, question: Question, column: _Column, wave: str | None, limit: int) -> np.ndarray:
@@ -550,14 +568,15 @@ def _check_multi(check: _Checker, question: Question, columns: Mapping[str, _Col
     empties: list[tuple[_Column, np.ndarray]] = []
     ticks: dict[str, np.ndarray] = {}
     for cell in cells:
-        bad = ~cell.isin(MULTI_VALUES)
+        state = cell.classify({"": 0, "0": 1, "1": 2}, 3)  # one pass over the rows, then cheap compares
+        bad = state == 3
         if bad.any():
             check.rows(bad, cell.name, MULTI_EXPECTED, value=cell.value, limit=limit)
-        empty = cell.eq("")
+        empty = state == 0
         empties.append((cell, empty))
         any_filled |= ~empty
-        all_zero &= cell.eq("0")
-        ticks[cell.name] = cell.eq("1")
+        all_zero &= state == 1
+        ticks[cell.name] = cell._eq["1"] = state == 2
 
     # answered (some cell filled) but some cells left empty
     for cell, empty in empties:
@@ -726,6 +745,20 @@ _META_EXPECTED = {
 # --------------------------------------------------------------------------- reading files
 
 
+class _MetaLoader(yaml.SafeLoader):
+    """SafeLoader that keeps an impossible date (2022-13-01) as text, for check_meta to report, instead of raising."""
+
+
+def _timestamp_or_text(loader: yaml.SafeLoader, node: yaml.Node) -> Any:
+    try:
+        return yaml.SafeLoader.construct_yaml_timestamp(loader, node)
+    except ValueError:
+        return loader.construct_scalar(node)
+
+
+_MetaLoader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp_or_text)
+
+
 def _yaml_key_lines(text: str) -> dict[str, int]:
     """Line (1-based) of each top-level key and of fieldwork.start/end, for messages."""
     try:
@@ -757,7 +790,7 @@ def _read_meta(path: Path) -> tuple[Any, list[Problem], dict[str, int]]:
     if not text.strip():
         return None, [Problem(file, None, None, None, None, "a YAML mapping of keys: " + ", ".join(REQUIRED_META), "empty file")], {}
     try:
-        raw_meta = yaml.safe_load(text)
+        raw_meta = yaml.load(text, Loader=_MetaLoader)  # noqa: S506 (a SafeLoader subclass)
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
@@ -766,30 +799,42 @@ def _read_meta(path: Path) -> tuple[Any, list[Problem], dict[str, int]]:
     return raw_meta, [], _yaml_key_lines(text)
 
 
+def _encoding_hint(data: bytes, bad: bytes) -> str:
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "re-save the file as UTF-8: it is UTF-16"
+    try:
+        as_cp1252 = bad.decode("cp1252")
+    except UnicodeDecodeError:
+        return "re-save the file as UTF-8"
+    return f"re-save the file as UTF-8: it looks like Windows-1252/Latin-1, where {_show(as_cp1252)} is byte {bad[0]:#04x}"
+
+
 def _decode_problems(file: str, data: bytes, offset: int, header: list[str] | None) -> list[Problem]:
-    """Every line with bytes that are not UTF-8, naming line, byte offset and column."""
+    """Every line with bytes that are not UTF-8, naming line, byte offset, column and the field."""
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return [Problem(file, None, None, None, None, "UTF-8 text (re-save the file as UTF-8: it is UTF-16)", "not UTF-8: the file starts with a UTF-16 byte order mark")]
     problems: list[Problem] = []
     position = 0
     for number, line in enumerate(data.split(b"\n"), start=1):
         try:
             line.decode("utf-8")
         except UnicodeDecodeError as error:
-            column = None
-            if header is not None:
-                before = line[: error.start].decode("utf-8", errors="replace")
-                field = before.count(",")
-                column = header[field] if field < len(header) else None
+            field_index = line.count(b",", 0, error.start)
+            field_start = line.rfind(b",", 0, error.start) + 1
+            field_end = line.find(b",", error.start)
+            field = line[field_start : field_end if field_end >= 0 else len(line)].rstrip(b"\r")
+            column = header[field_index] if header is not None and field_index < len(header) else None
             bad = line[error.start : error.end]
-            shown = line.decode("utf-8", errors="backslashreplace").rstrip("\r")
+            first_field = line.split(b",", 1)[0].decode("utf-8", errors="replace").strip()
             problems.append(
                 Problem(
                     file,
                     number,
-                    None,
+                    first_field if number > 1 and field_index > 0 and first_field else None,
                     column,
-                    shown,
-                    "UTF-8 text (re-save the file as UTF-8; it looks like Windows-1252/Latin-1)",
-                    f"not UTF-8: byte {bad[0]:#04x} at byte offset {offset + position + error.start}",
+                    field.decode("utf-8", errors="backslashreplace"),
+                    f"UTF-8 text ({_encoding_hint(data, bad)})",
+                    f"not UTF-8: byte {bad[0]:#04x} at byte offset {offset + position + error.start} of the file",
                 )
             )
             if len(problems) >= MAX_PER_CHECK:
