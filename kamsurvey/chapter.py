@@ -36,15 +36,14 @@ def _glue(name: str, value) -> None:
 class Chapter:
     """The current wave (and optionally the wave it is compared with) as one chapter sees it."""
 
-    page: str
     wave: Wave
     previous: Wave | None = None
 
     @classmethod
-    def load(cls, page: str, *, wave: str, data_dir: str, compare_with: str = "") -> "Chapter":
+    def load(cls, *, wave: str, data_dir: str, compare_with: str = "") -> "Chapter":
         current = load_wave(data_dir, wave)
         previous = load_wave(data_dir, compare_with, current.codebook) if compare_with else None
-        return cls(page=page, wave=current, previous=previous)
+        return cls(wave=current, previous=previous)
 
     # -- data --------------------------------------------------------------
     @property
@@ -101,6 +100,12 @@ class Chapter:
     # -- glue --------------------------------------------------------------
     def glue(self, name: str, value) -> None:
         _glue(name, value)
+
+    def glue_figure(self, figure: figures.Figure) -> None:
+        """Glue a figure under its id, for a `{glue:figure}` directive with the same :name:."""
+        from myst_nb import glue
+
+        glue(figure.id, figure, display=False)
 
     def glue_share(self, name: str, proportion: Proportion, *, words: str = "approx") -> None:
         """Glue a share in every form the prose needs: 59%, 66, 112, 50%–68%, nearly 60%."""

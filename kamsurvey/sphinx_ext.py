@@ -191,7 +191,17 @@ def _write_vega_bundle(app: Sphinx) -> None:
             app.config.html_static_path.append(static)
 
 
-def _edition_meta(app: Sphinx, pagename: str, templatename: str, context: dict[str, Any], doctree) -> None:
+def _is_remote_or_thebe(asset: Any) -> bool:
+    """Thebe (live code) is not used: its scripts would point at a CDN, so they are left out."""
+    filename = str(getattr(asset, "filename", asset) or "")
+    body = str(getattr(asset, "attributes", {}).get("body", "")) if hasattr(asset, "attributes") else ""
+    return "thebe" in filename or "THEBE" in body or filename.startswith(("http://", "https://", "//"))
+
+
+def _page_context(app: Sphinx, pagename: str, templatename: str, context: dict[str, Any], doctree) -> None:
+    for key in ("script_files", "css_files"):
+        if key in context:
+            context[key] = [asset for asset in context[key] if not _is_remote_or_thebe(asset)]
     edition = app.config.kam_edition
     if edition:
         context["metatags"] = context.get("metatags", "") + f'\n<meta name="kam-edition" content="{edition}">'
@@ -209,7 +219,7 @@ def setup(app: Sphinx) -> dict:
     )
     app.add_role("article", article_role)
     app.connect("builder-inited", _write_vega_bundle)
-    app.connect("html-page-context", _edition_meta)
+    app.connect("html-page-context", _page_context, priority=900)
     app.add_js_file(VEGA_BUNDLE, loading_method="defer")
     app.add_js_file("kam.js", loading_method="defer")
     app.add_css_file("kam.css")
