@@ -294,8 +294,12 @@ def check_responses(
     wave: str | None,
     lines: Sequence[int] | np.ndarray | None = None,
     max_per_check: int = MAX_PER_CHECK,
+    also: Sequence[Problem] = (),
 ) -> list[Problem]:
     """Every problem with a responses table; no I/O.
+
+    Problems are in line order (header first), each "N more rows like these" line after
+    the rows; `also` (problems met while reading the file) is merged into that order.
 
     `raw` holds the file's cells as strings ('' for empty; str, object, string or
     categorical-of-strings columns; NaN is treated as empty), columns in file order
@@ -305,6 +309,7 @@ def check_responses(
     file = str(file)
     line_numbers = None if lines is None else np.asarray(lines)
     check = _Checker(raw, file, line_numbers)
+    check.problems.extend(also)
     header = [str(c) for c in raw.columns]
 
     # ---- header: duplicate, unknown and missing columns
@@ -868,10 +873,13 @@ def _read_responses(path: Path) -> tuple[pd.DataFrame | None, np.ndarray | None,
         return None, None, [Problem(file, None, None, None, None, expected_file, "empty file (0 bytes)")], None
     # (slices of `data` are avoided: each would copy the whole file)
     offset = len(codecs.BOM_UTF8) if data.startswith(codecs.BOM_UTF8) else 0
-    end_of_header = data.find(b"\n")
-    first_line = data[offset : end_of_header if end_of_header >= 0 else len(data)].rstrip(b"\r")
+    line_end = re.compile(rb"[\r\n]").search(data, offset)
+    first_line = data[offset : line_end.start() if line_end else len(data)]
     header_text = first_line.decode("utf-8", errors="replace")
-    header = next(csv.reader([header_text]), []) if header_text.strip() else []
+    try:
+        header = next(csv.reader([header_text], strict=True), []) if header_text.strip() else []
+    except csv.Error as error:
+        return None, None, [Problem(file, 1, None, None, header_text, "a header line of column names separated by commas", f"malformed header: {error}")], None
     try:
         data.decode("utf-8")
     except UnicodeDecodeError:
@@ -881,6 +889,57 @@ def _read_responses(path: Path) -> tuple[pd.DataFrame | None, np.ndarray | None,
     if not header:
         return None, None, [Problem(file, 1, None, None, None, "the header line naming the columns", "blank header line")], None
 
+    width = len(header)
+    table, invalid = _arrow_read(data, header, threads=True)
+    trailing = 0
+    while trailing < len(data) and data[len(data) - 1 - trailing] in b"\r\n":
+        trailing += 1
+    content_lines = data.count(b"\n", 0, len(data) - trailing) + 1
+    if table is not None and not invalid and content_lines == table.num_rows + 1:
+        frame = table.to_pandas()
+        frame.columns = header
+        return frame, None, [], table.num_rows
+
+    # An unusual file: blank lines, malformed lines (skipped by pyarrow), quoted line
+    # breaks or lone-CR line ends. Map records to lines with numpy where lines and
+    # records correspond (no quoted line breaks); else re-read with the csv module.
+    record_lines, newlines = _record_lines(data) if table is not None else (None, None)
+    if record_lines is None or len(record_lines) != table.num_rows + len(invalid):
+        return _read_responses_slowly(file, data[offset:], header)
+    # Each skipped record's index among the records (pyarrow's row.number counts the header as 1,
+    # but only a single-threaded read numbers rows: find few bad lines by their text instead).
+    if all(row.number is not None for row in invalid):
+        bad_records = np.array([row.number - 2 for row in invalid], dtype=np.int64)
+    else:
+        bad_records = _locate_lines(data, invalid, record_lines, newlines)
+    if bad_records is None:
+        table, invalid = _arrow_read(data, header, threads=False)
+        if table is None or len(record_lines) != table.num_rows + len(invalid):
+            return _read_responses_slowly(file, data[offset:], header)
+        bad_records = np.array([row.number - 2 for row in invalid], dtype=np.int64)
+    problems = []
+    for row, record in zip(invalid, bad_records):
+        first_field = row.text.split(",", 1)[0].strip().strip('"')
+        problems.append(
+            Problem(
+                file,
+                int(record_lines[record]),
+                first_field or None,
+                None,
+                row.text,
+                f"{width} comma-separated fields, one per column of the header",
+                f"malformed CSV: {row.actual_columns} fields instead of {width}",
+            )
+        )
+    keep = np.ones(len(record_lines), dtype=bool)
+    keep[bad_records] = False
+    frame = table.to_pandas()
+    frame.columns = header
+    return frame, record_lines[keep], problems, len(record_lines)
+
+
+def _arrow_read(data: bytes, header: list[str], *, threads: bool) -> tuple[pa.Table | None, list]:
+    """Parse the rows after the header; lines with the wrong number of fields are skipped and returned."""
     names = [f"c{i}" for i in range(len(header))]
     invalid: list = []
 
@@ -888,12 +947,11 @@ def _read_responses(path: Path) -> tuple[pd.DataFrame | None, np.ndarray | None,
         invalid.append(row)
         return "skip"
 
-    table = None
     try:
         table = pacsv.read_csv(
             io.BytesIO(data),
-            read_options=pacsv.ReadOptions(skip_rows=1, column_names=names, block_size=1 << 24),
-            parse_options=pacsv.ParseOptions(invalid_row_handler=on_invalid, newlines_in_values=False),
+            read_options=pacsv.ReadOptions(use_threads=threads, skip_rows=1, column_names=names, block_size=1 << 24),
+            parse_options=pacsv.ParseOptions(invalid_row_handler=on_invalid),
             convert_options=pacsv.ConvertOptions(
                 column_types={
                     name: (pa.string() if title == ID_COLUMN else pa.dictionary(pa.int32(), pa.string()))
@@ -904,19 +962,54 @@ def _read_responses(path: Path) -> tuple[pd.DataFrame | None, np.ndarray | None,
             ),
         )
     except (pa.ArrowInvalid, pa.ArrowException):
-        table = None
+        return None, []
+    return table, invalid
 
-    trailing = 0
-    while trailing < len(data) and data[len(data) - 1 - trailing] in b"\r\n":
-        trailing += 1
-    content_lines = data.count(b"\n", 0, len(data) - trailing) + 1
-    if table is not None and not invalid and content_lines == table.num_rows + 1:
-        frame = table.to_pandas()
-        frame.columns = header
-        return frame, None, [], table.num_rows
-    # Unusual file (blank lines, quoted line breaks, lone CR line ends or malformed lines):
-    # re-read with the csv module, which knows every record's line number.
-    return _read_responses_slowly(file, data[offset:], header)
+
+def _locate_lines(data: bytes, rows: list, record_lines: np.ndarray, newlines: np.ndarray, most: int = 20) -> np.ndarray | None:
+    """Record index of each skipped row, found by searching the file for its text as a whole line.
+
+    In the order of `rows`; None when there are too many distinct texts to search or a text
+    is not found exactly as often as it was skipped (then the caller re-reads to number them).
+    """
+    wanted: dict[str, int] = {}
+    for row in rows:
+        wanted[row.text] = wanted.get(row.text, 0) + 1
+    if len(wanted) > most:
+        return None
+    where: dict[str, list[int]] = {}
+    for text, count in wanted.items():
+        pattern = re.compile(rb"(?<![^\n])" + re.escape(text.encode("utf-8")) + rb"(?=\r?\n|\r?\Z)")
+        positions = [match.start() for match in pattern.finditer(data)]
+        if len(positions) != count:
+            return None
+        lines = np.searchsorted(newlines, np.asarray(positions)) + 1
+        records = np.searchsorted(record_lines, lines)
+        if np.any(records >= len(record_lines)) or np.any(record_lines[np.minimum(records, len(record_lines) - 1)] != lines):
+            return None
+        where[text] = records.tolist()
+    return np.array([where[row.text].pop(0) for row in rows], dtype=np.int64)
+
+
+def _record_lines(data: bytes) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """Line number of every non-blank line after the header, i.e. of every record pyarrow parsed
+    (pyarrow skips blank lines), and the byte positions of the newlines; (None, None) if lone
+    CRs end lines (pyarrow counts them, numpy here would not)."""
+    if data.count(b"\r") != data.count(b"\r\n"):
+        return None, None
+    buffer = np.frombuffer(data, dtype=np.uint8)
+    newlines = np.flatnonzero(buffer == 10)
+    starts = np.concatenate(([0], newlines + 1))
+    ends = np.concatenate((newlines, [len(buffer)]))
+    lengths = ends - starts
+    ends_in_cr = np.zeros(len(ends), dtype=bool)
+    nonempty = lengths > 0
+    ends_in_cr[nonempty] = buffer[ends[nonempty] - 1] == 13
+    lengths = lengths - ends_in_cr
+    if data.startswith(codecs.BOM_UTF8):
+        lengths[0] -= len(codecs.BOM_UTF8)
+    lines = np.flatnonzero(lengths > 0) + 1
+    return lines[1:], newlines  # the first non-blank line is the header
 
 
 def _read_responses_slowly(file: str, data: bytes, header: list[str]) -> tuple[pd.DataFrame | None, np.ndarray | None, list[Problem], int | None]:
@@ -1003,8 +1096,9 @@ def read_wave(wave_dir: str | Path, codebook: Codebook) -> tuple[dict, pd.DataFr
     raw, lines, read_problems, n_records = _read_responses(wave_dir / RESPONSES_FILE)
     response_problems = list(read_problems)
     if raw is not None:
-        response_problems += check_responses(raw, codebook, file=str(wave_dir / RESPONSES_FILE), wave=wave_dir.name, lines=lines)
-        response_problems.sort(key=_sort_key)
+        response_problems = check_responses(
+            raw, codebook, file=str(wave_dir / RESPONSES_FILE), wave=wave_dir.name, lines=lines, also=read_problems
+        )
     meta_problems = list(problems)
     if raw_meta is not None:
         meta_problems += check_meta(

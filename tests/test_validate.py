@@ -254,6 +254,62 @@ def test_malformed_csv_wrong_number_of_fields(tmp_path, book):
     assert "line 5 (respondent R004)" in str(long)
 
 
+def test_identical_malformed_lines_are_each_reported(tmp_path, book):
+    frame = valid_rows(book)
+    folder = write_wave(tmp_path, frame)
+    path = folder / "responses.csv"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    broken = lines[3] + ",x"
+    lines[3] = broken  # line 4
+    lines.insert(6, "")  # a blank line 7
+    lines.insert(7, broken)  # line 8: the same text again
+    set_cell(frame, 7, "sector", "pharmaa")
+    last = ",".join(frame.iloc[7].tolist())
+    lines[-1] = last  # respondent R008 is now on line 11
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    problems = problems_of(folder, book)
+    assert [p.row for p in problems if "malformed" in p.issue] == [4, 8]
+    assert only(problems, column="sector").row == 11
+
+
+def test_many_malformed_lines_are_each_reported(tmp_path, book):
+    frame = valid_rows(book, 60)
+    folder = write_wave(tmp_path, frame)
+    path = folder / "responses.csv"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    for i in range(1, 60, 2):
+        lines[i] += f",extra{i}"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    problems = problems_of(folder, book)
+    assert [p.row for p in problems if "malformed" in p.issue] == list(range(2, 61, 2))
+    assert not [p for p in problems if p.column == "n"]  # malformed lines still count as respondent lines for n
+
+
+def test_quoted_line_break_keeps_line_numbers(tmp_path, book):
+    frame = valid_rows(book)
+    set_cell(frame, 1, "sector", "pha\nrma")  # respondent R002 spans lines 3-4
+    set_cell(frame, 5, "sector", "pharmaa")  # respondent R006 is on line 8
+    folder = write_wave(tmp_path, frame)
+    problems = problems_of(folder, book)
+    assert [(p.row, p.value) for p in problems if p.column == "sector"] == [(3, "pha\nrma"), (8, "pharmaa")]
+    path = folder / "responses.csv"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    lines[5] += ",x"  # respondent R004 (R002 spans two lines), line 6, one field too many
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    problems = problems_of(folder, book)
+    assert [(p.row, p.column) for p in problems if p.file.endswith(".csv")] == [(3, "sector"), (6, None), (8, "sector")]
+    assert "malformed CSV" in problems[1].issue and problems[1].respondent_id == "R004"
+
+
+def test_lone_cr_line_ends(tmp_path, book):
+    frame = valid_rows(book)
+    set_cell(frame, 4, "sector", "pharmaa")
+    folder = write_wave(tmp_path, frame)
+    path = folder / "responses.csv"
+    path.write_bytes(path.read_bytes().replace(b"\n", b"\r"))
+    assert [(p.row, p.column) for p in problems_of(folder, book)] == [(6, "sector")]
+
+
 def test_unterminated_quote(tmp_path, book):
     folder = write_wave(tmp_path, valid_rows(book))
     path = folder / "responses.csv"
