@@ -8,17 +8,21 @@ twice across chapters.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Iterable, Mapping
 
 import pandas as pd
 
-from . import charts, figures, phrasing, policy, tabulate
+from . import charts, claims, figures, phrasing, policy, tabulate
 from .codebook import Question
 from .stats import Comparison, Proportion, compare_proportions
 from .waves import Wave, load_wave
 
 SECTOR = "sector"
+SECTORS = ("pharma", "other")
+CLAIMS_WAVE = "2022"
 
 
 def _glue(name: str, value) -> None:
@@ -38,12 +42,14 @@ class Chapter:
 
     wave: Wave
     previous: Wave | None = None
+    data_dir: Path = Path("data")
+    _claims: dict | None = field(default=None, repr=False)
 
     @classmethod
     def load(cls, *, wave: str, data_dir: str, compare_with: str = "") -> "Chapter":
         current = load_wave(data_dir, wave)
         previous = load_wave(data_dir, compare_with, current.codebook) if compare_with else None
-        return cls(wave=current, previous=previous)
+        return cls(wave=current, previous=previous, data_dir=Path(data_dir))
 
     # -- data --------------------------------------------------------------
     @property
@@ -78,6 +84,9 @@ class Chapter:
     def mention_share(self, question_id: str, codes: Iterable[str]) -> Proportion:
         return tabulate.share_of_mentions(self.frame, self.question(question_id), list(codes))
 
+    def share_from_every_group(self, question_id: str, groups: Iterable[str]) -> Proportion:
+        return tabulate.share_choosing_from_every_group(self.frame, self.question(question_id), list(groups))
+
     def mean_choices(self, question_id: str) -> float:
         return tabulate.mean_choices(self.frame, self.question(question_id))
 
@@ -93,13 +102,170 @@ class Chapter:
         )
 
     def sector_breakdown(self, question_id: str, *, percent_of: str = tabulate.RESPONDENTS) -> pd.DataFrame:
+        """Per-sector table with the small-base policy applied (cells under five suppressed)."""
         question = self.question(question_id)
         table = tabulate.by_group(self.frame, self.codebook, question, SECTOR, percent_of=percent_of)
-        return policy.suppress_breakdown(table, single_choice=not question.is_multi)
+        with warnings.catch_warnings():
+            # a disclosure the totals force is recorded in attrs["disclosed_by_totals"], not printed on the page
+            warnings.simplefilter("ignore", policy.DisclosureWarning)
+            return policy.apply_policy(table, single_choice=not question.is_multi)
+
+    def reveals_suppressed(self, question_id: str, codes: Iterable[str]) -> bool:
+        """Would printing per-sector shares for `codes` give away a suppressed cell?
+
+        True when any of the options' sector cells is withheld in the published breakdown:
+        a combined share (e.g. 20% or more = 20-40% + 40% or more) minus a published cell
+        would otherwise recover the withheld one.
+        """
+        table = self.sector_breakdown(question_id)
+        return bool(table.loc[table["code"].isin(list(codes)), "suppressed"].any())
+
+    def top_labels(self, question_id: str, k: int, *, percent_of: str = tabulate.RESPONDENTS) -> list[str]:
+        question = self.question(question_id)
+        return [question.label(code) for code in self.ranking(question_id, percent_of=percent_of)[:k]]
+
+    # -- the article's claims, re-tested on this wave ---------------------------
+    def claim_results(self) -> dict[str, claims.ClaimResult]:
+        if self._claims is None:
+            ledger = claims.load_claims(self.data_dir / "claims" / f"{CLAIMS_WAVE}.yml", self.codebook)
+            self._claims = {
+                claim.id: claims.evaluate_claim(claim, self.frame, self.codebook, self.meta) for claim in ledger
+            }
+        return self._claims
+
+    def provenance_note(self):
+        """Where this wave's respondent-level data comes from, in words for readers."""
+        from IPython.display import Markdown
+
+        meta = self.meta
+        if not meta.reconstructed:
+            return Markdown(f"The figures are computed from the original respondent-level answers of the "
+                            f"{meta.wave} survey ({meta.n} respondents). {meta.provenance_note}")
+        return Markdown("\n".join([
+            ":::{admonition} This wave's data is a reconstruction",
+            ":class: important",
+            "",
+            f"The {meta.wave} respondent-level answers are not public: the article publishes aggregates only. "
+            "The data behind this edition was rebuilt from those aggregates. " + meta.provenance_note,
+            "",
+            "What this means for readers:",
+            "",
+            "- every figure the article publishes is reproduced exactly, and the "
+            "{doc}`reproduction check </chapters/reproduction-check>` re-tests each of them;",
+            "- everything the article does not publish is a choice made to fit it, not a finding: the split "
+            "between pharma and other sectors, how answers to one question relate to answers to another, "
+            "and the options marked *reconstructed* in the {doc}`questionnaire </chapters/questionnaire>`;",
+            "- intervals and tests describe what the article's numbers can support at this sample size; "
+            "they do not add information about the real respondents;",
+            "- every chart's source line says that the data is reconstructed.",
+            "",
+            "When the original file is available it replaces the reconstruction without any change to the "
+            "book's code, and this note disappears.",
+            ":::",
+        ]))
+
+    def claim_value_withheld(self, claim: claims.Claim) -> bool:
+        """A sector-level claim whose value rests on a suppressed cell shows its verdict, not its value."""
+        versus_within = (claim.versus or {}).get("within") or {}
+        if SECTOR not in (claim.within or {}) and SECTOR not in versus_within:
+            return False
+        if claim.question is None or not self.asked(claim.question):
+            return False
+        question = self.question(claim.question)
+        codes = list(claim.options or []) or (question.codes_in_group(claim.group) if claim.group else [])
+        return bool(codes) and self.reveals_suppressed(claim.question, codes)
+
+    def claims_table(self) -> pd.DataFrame:
+        """The reproduction check: every claim of the article, its value in this wave and its verdict."""
+        rows = []
+        for result in self.claim_results().values():
+            withheld = self.claim_value_withheld(result.claim)
+            rows.append({
+                "Section": result.claim.section,
+                "The article's words": result.claim.article_words,
+                "Computed from this wave": (f"{policy.SUPPRESSED_MARK} withheld (cells of fewer than five respondents)"
+                                            if withheld else result.value_text or result.reason),
+                "The words allow": result.allowed_text,
+                "Verdict": result.status,
+            })
+        return pd.DataFrame(rows)
+
+    def article_check(self, *claim_ids: str):
+        """An admonition beside the article's statements that this wave does not bear out.
+
+        Shows nothing when every listed claim holds, so the 2022 edition (which reproduces
+        the article) reads cleanly while a later wave flags each finding that has changed.
+        """
+        from IPython.display import Markdown
+
+        results = self.claim_results()
+        unknown = [cid for cid in claim_ids if cid not in results]
+        if unknown:
+            raise KeyError(f"no claim {unknown} in data/claims/{CLAIMS_WAVE}.yml")
+        failing = [results[cid] for cid in claim_ids if results[cid].status != claims.HOLDS]
+        if not failing:
+            return None
+        lines = [f":::{{admonition}} The {CLAIMS_WAVE} article's finding, re-tested on the {self.meta.wave} survey",
+                 ":class: warning", ""]
+        for result in failing:
+            words = result.claim.article_words.replace("\n", " ")
+            if result.status == claims.DOES_NOT_HOLD:
+                lines.append(f"- *‘{words}’* no longer holds: {result.value_text} "
+                             f"(the article's words allow {result.allowed_text}).")
+            else:
+                lines.append(f"- *‘{words}’* cannot be re-tested: {result.reason}.")
+        lines.append(":::")
+        return Markdown("\n".join(lines))
 
     # -- glue --------------------------------------------------------------
     def glue(self, name: str, value) -> None:
         _glue(name, value)
+
+    def glue_question(self, question_id: str) -> None:
+        """The question's wording as asked in this wave, from the codebook."""
+        _glue(f"q_{question_id}", self.question(question_id).wording_in(self.meta.wave))
+
+    def glue_mean(self, name: str, question_id: str, digits: int = 1) -> None:
+        _glue(name, phrasing.mean_words(self.mean_choices(question_id), digits))
+
+    def glue_sector_test(self, name: str, question_id: str, codes: Iterable[str]) -> Comparison:
+        """Pharma against other sectors for one share: both shares, the difference and its
+        95% interval, the exact tests, and a verdict sentence that says honestly whether a
+        difference of this size can be told apart from chance with groups this small.
+        Shares resting on fewer than five respondents are not printed (small-base policy).
+        """
+        codes = list(codes)
+        comparison = self.sector_comparison(question_id, codes)
+        pharma, other = comparison.first, comparison.second
+        withheld = self.reveals_suppressed(question_id, codes)
+        for label, proportion in (("pharma", pharma), ("other", other)):
+            _glue(f"{name}_{label}_pct", policy.SUPPRESSED_MARK if withheld else phrasing.percent(proportion.share))
+            _glue(f"{name}_{label}_base", int(proportion.base))
+        if withheld:
+            for part in ("diff", "diff_ci", "p"):
+                _glue(f"{name}_{part}", "not shown")
+            _glue(f"{name}_verdict",
+                  "the figures would reveal cells of fewer than five respondents, so they are withheld and not tested")
+            _glue(f"{name}_summary", "the per-sector figures are withheld: they would reveal cells of fewer than "
+                  "five respondents, so the difference is not shown or tested")
+            return comparison
+        low, high = comparison.interval
+        _glue(f"{name}_diff", phrasing.points(comparison.difference, signed=True))
+        _glue(f"{name}_diff_ci", f"{phrasing.points(low, signed=True)} to {phrasing.points(high, signed=True)}")
+        _glue(f"{name}_p", f"p = {comparison.p_boschloo:.2f}" if comparison.p_boschloo >= 0.01 else "p < 0.01")
+        direction = phrasing.compare_words(comparison.difference, None, higher="higher in pharma", lower="lower in pharma")
+        if comparison.significant:
+            verdict = f"the share is {direction}, and a difference this size is unlikely to be chance alone"
+        else:
+            verdict = (f"the share is {direction} in this sample, but with groups this small a difference "
+                       "this size could easily arise by chance, so the data neither confirms nor rules it out")
+        _glue(f"{name}_verdict", verdict)
+        _glue(f"{name}_summary",
+              f"{phrasing.percent(pharma.share)} in pharma against {phrasing.percent(other.share)} in other sectors, "
+              f"a difference of {phrasing.points(comparison.difference, signed=True)} (95% interval "
+              f"{phrasing.points(low, signed=True)} to {phrasing.points(high, signed=True)}; Boschloo's exact test "
+              f"{'p = %.2f' % comparison.p_boschloo if comparison.p_boschloo >= 0.01 else 'p < 0.01'}): {verdict}")
+        return comparison
 
     def glue_figure(self, figure: figures.Figure) -> None:
         """Glue a figure under its id, for a `{glue:figure}` directive with the same :name:."""
@@ -155,10 +321,11 @@ class Chapter:
                             kind="Diverging bar chart", title=question.wording,
                             base=int(rows[0][1].attrs["respondents"]), question=question_id)
 
-    def sector_figure(self, fig_id: str, question_id: str, *, percent_of: str = tabulate.RESPONDENTS) -> figures.Figure:
+    def sector_figure(self, fig_id: str, question_id: str, *, percent_of: str = tabulate.RESPONDENTS,
+                      sort: bool = True) -> figures.Figure:
         question = self.question(question_id)
         table = self.sector_breakdown(question_id, percent_of=percent_of)
-        order = charts.bar_order(self.table(question_id, percent_of=percent_of), sort=True)
+        order = charts.bar_order(self.table(question_id, percent_of=percent_of), sort=sort)
         chart = charts.group_comparison_bars(table, question, self.meta, group_title="Sector", order=order)
         return self._figure(fig_id, chart, table, kind="Bar chart by sector", title=question.wording,
                             base=int(tabulate.answered(self.frame, question).sum()), question=question_id)

@@ -17,6 +17,7 @@ import altair as alt
 import pandas as pd
 
 from .codebook import Question
+from .policy import SUPPRESSED_MARK
 from .tabulate import MENTIONS, RESPONDENTS
 from .waves import WaveMeta
 
@@ -305,7 +306,7 @@ def group_comparison_bars(
                 "ci_low": None if share is None else round(float(row.ci_low), 6),
                 "ci_high": None if share is None else round(float(row.ci_high), 6),
                 "interval": "suppressed" if share is None else _interval_text(row.ci_low, row.ci_high),
-                "share_text": ("fewer than 5" if suppressed else "") if share is None else f"{share * 100:.0f}%",
+                "share_text": (SUPPRESSED_MARK if suppressed else "") if share is None else f"{share * 100:.0f}%",
                 "text_x": 0 if share is None else round(float(row.ci_high), 6),
             }
         )
@@ -333,7 +334,7 @@ def group_comparison_bars(
         f"Base: respondents answering in each group (n = {total}; " + ", ".join(group_names.values()) + ").",
         percent_of_note(table.attrs.get("percent_of", RESPONDENTS), question.is_multi)
         + " Lines show 95% intervals (Wilson).",
-        "Cells of fewer than 5 respondents are suppressed.",
+        f"{SUPPRESSED_MARK} = suppressed: fewer than 5 respondents, or a cell that would reveal one.",
     ]
     return _finish(chart, wrap(question.wording), subtitle, meta.source_line(total))
 

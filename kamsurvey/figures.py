@@ -18,6 +18,8 @@ from typing import Any
 
 import pandas as pd
 
+from .policy import SUPPRESSED_MARK
+
 FIGURE_MIME = "application/vnd.kamsurvey.figure+json"
 PAYLOAD_VERSION = 1
 
@@ -37,7 +39,7 @@ PERCENT_COLUMNS = {"share", "ci_low", "ci_high", "mention_share"}
 
 def _cell(column: str, value: Any, suppressed: bool) -> Any:
     if suppressed and column in {"count", "share", "ci_low", "ci_high"}:
-        return "suppressed (fewer than 5)" if column == "count" else ""
+        return SUPPRESSED_MARK
     if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA:
         return ""
     if column in PERCENT_COLUMNS:
