@@ -139,9 +139,10 @@ class WaveValidationError(ValueError):
         count = len(self.problems)
         noun = "problem" if count == 1 else "problems"
         rerun = f"python scripts/validate_wave.py {self.wave_dir}" if self.wave_dir else "python scripts/validate_wave.py <wave dir>"
+        header_note = " (line 1 is the CSV header)" if any(f.endswith(".csv") for f in files) else ""
         return (
-            f"{count} {noun} in {', '.join(files)}: fix each one in the file and line named below "
-            f"(line 1 is the CSV header), then re-run `{rerun}`."
+            f"{count} {noun} in {', '.join(files)}: fix each one in the file and line named below"
+            f"{header_note}, then re-run `{rerun}`."
         )
 
     def render(self) -> str:
@@ -153,6 +154,13 @@ class WaveValidationError(ValueError):
 
     def __str__(self) -> str:
         return self.render()
+
+    def __reduce__(self):  # picklable (e.g. across processes) despite the keyword arguments
+        return (_rebuild_error, (self.problems, self.wave_dir, self.limit))
+
+
+def _rebuild_error(problems: list[Problem], wave_dir: str | None, limit: int) -> WaveValidationError:
+    return WaveValidationError(problems, wave_dir=wave_dir, limit=limit)
 
 
 def _sort_key(problem: Problem) -> tuple:
@@ -1064,7 +1072,7 @@ def typed_frame(raw: pd.DataFrame, codebook: Codebook) -> pd.DataFrame:
     for name in raw.columns:
         series = raw[name]
         if name == ID_COLUMN:
-            out[name] = series.astype("str").to_numpy() if series.dtype != "str" else series.array
+            out[name] = series.astype("str").array
             continue
         column = _Column(name, series)
         if name in multi_columns:

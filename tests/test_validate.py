@@ -603,6 +603,25 @@ def test_every_problem_of_both_files_reported_at_once(tmp_path, book):
     assert isinstance(error, ValueError)
 
 
+def test_error_pickles_with_its_problems(book):
+    import pickle
+
+    frame = valid_rows(book)
+    set_cell(frame, 2, "sector", "pharmaa")
+    error = WaveValidationError(check_responses(frame, book, file="r.csv", wave=WAVE), wave_dir="data/waves/2022")
+    again = pickle.loads(pickle.dumps(error))
+    assert again.problems == error.problems and str(again) == str(error)
+
+
+def test_typed_frame_from_a_plain_frame(book):
+    from kamsurvey.validate import typed_frame
+
+    frame = valid_rows(book).astype(object)
+    typed = typed_frame(frame, book)
+    assert typed["respondent_id"].dtype == "str" and typed["targets_set__none"].dtype == "Int8"
+    assert isinstance(typed["sector"].dtype, pd.StringDtype) and typed["bonus_size"].isna().any()
+
+
 def test_message_is_capped_but_problems_are_not(book):
     frame = valid_rows(book, 300)
     frame["sector"] = "pharmaceutical"
