@@ -11,6 +11,8 @@ BIN := $(VENV)/bin
 PY := $(BIN)/python
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt pyproject.toml | sha256sum | cut -c1-12)
 PIP_TOOLS := pip-tools==7.6.2
+# Kernels started by papermill and nbval must be this environment's python.
+export PATH := $(CURDIR)/$(BIN):$(PATH)
 
 .PHONY: help venv book chapters html site test test-unit test-nbval test-build test-browser wave briefing serve bench lock clean
 
@@ -38,8 +40,14 @@ html: $(STAMP)
 
 book: chapters html
 
+# nbval: strict (outputs compared), in the environment pytest runs in, one notebook per worker.
+NBVAL := $(PY) -m pytest --nbval --nbval-current-env -p no:cacheprovider -n 2 --dist loadscope -q chapters
+
 test: $(STAMP)
-	$(PY) -m pytest tests
+	$(PY) -m pytest -q -m "not slow and not browser" tests
+	$(NBVAL)
+	$(PY) -m pytest -q -m "slow" tests
+	$(PY) -m pytest -q -m "browser" tests
 
 lock:
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)

@@ -15,10 +15,6 @@ import pandas as pd
 
 from .codebook import Codebook, load_codebook
 
-WAVE_FILE = "wave.yml"
-RESPONSES_FILE = "responses.csv"
-REQUIRED_META = ("wave", "title", "fieldwork", "population", "n", "source", "provenance")
-PROVENANCES = ("original", "reconstructed")
 
 
 def _month_range(start: dt.date, end: dt.date) -> str:
@@ -102,7 +98,7 @@ def wave_dir(data_dir: str | Path, wave: str) -> Path:
 
 def load_wave(data_dir: str | Path, wave: str, codebook: Codebook | None = None) -> Wave:
     """Validated responses and metadata of one wave; raises WaveValidationError listing every problem."""
-    from .validate import read_wave  # validation owns parsing: one reader for every caller
+    from .validate import read_wave  # validation owns parsing and the file contract: one reader for every caller
 
     data_dir = Path(data_dir)
     codebook = codebook or load_codebook(data_dir / "codebook.yml")
