@@ -47,7 +47,6 @@ test: $(STAMP)
 	$(PY) -m pytest -q -m "not slow and not browser" tests
 	$(NBVAL)
 	$(PY) -m pytest -q -m "slow" tests
-	$(PY) -m pytest -q -m "browser" tests
 
 lock:
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)

@@ -144,8 +144,7 @@ def visit_kam_figure_html(translator, node: kam_figure) -> None:
         "Chart (SVG)": relative_uri(page_uri, f"figures/{fig_id}.svg"),
         "Slide image (PNG)": relative_uri(page_uri, f"figures/{fig_id}.png"),
     }
-    baseurl = (app.config.html_baseurl or "").rstrip("/")
-    url = f"{baseurl}/editions/{payload['wave']}/{page_uri}#{fig_id}"
+    url = f"{stable_url(app, payload['wave'], page_uri)}#{fig_id}"
     cite = figures.cite_text(
         book_title=app.config.project,
         author=app.config.author,
@@ -198,13 +197,34 @@ def _is_remote_or_thebe(asset: Any) -> bool:
     return "thebe" in filename or "THEBE" in body or filename.startswith(("http://", "https://", "//"))
 
 
+def edition_of_build(app: Sphinx) -> str:
+    """The wave this build publishes: `kam_edition` (or KAM_EDITION), else the current edition."""
+    if app.config.kam_edition:
+        return str(app.config.kam_edition)
+    from .editions import current_edition, load_editions
+
+    try:
+        return current_edition(load_editions(Path(app.confdir) / "data")).wave
+    except (OSError, ValueError):
+        return ""
+
+
+def stable_url(app: Sphinx, edition: str, page_uri: str) -> str:
+    """The permanent address of a page in one edition: <site>/editions/<wave>/<page>."""
+    baseurl = (app.config.html_baseurl or "").rstrip("/")
+    return f"{baseurl}/editions/{edition}/{page_uri}"
+
+
 def _page_context(app: Sphinx, pagename: str, templatename: str, context: dict[str, Any], doctree) -> None:
     for key in ("script_files", "css_files"):
         if key in context:
             context[key] = [asset for asset in context[key] if not _is_remote_or_thebe(asset)]
-    edition = app.config.kam_edition
+    edition = edition_of_build(app)
     if edition:
         context["metatags"] = context.get("metatags", "") + f'\n<meta name="kam-edition" content="{edition}">'
+        if app.config.html_baseurl:
+            # canonical link: the edition's permanent address, also for the copy served at the site root
+            context["pageurl"] = stable_url(app, edition, app.builder.get_target_uri(pagename))
 
 
 def setup(app: Sphinx) -> dict:
