@@ -1,0 +1,136 @@
+"""Chart specs: every chart carries its question, base, what the percentage is of, and the source line."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import pandas as pd
+import pytest
+
+from kamsurvey import charts, policy, tabulate
+from kamsurvey.waves import WaveMeta
+
+META = WaveMeta("2022", "Survey 2022", dt.date(2022, 7, 1), dt.date(2022, 9, 30), "KAMs", 112,
+                "AKAM survey of key account managers", "reconstructed", "Rebuilt from the article.")
+ORIGINAL = WaveMeta("2023", "Survey 2023", dt.date(2023, 7, 1), dt.date(2023, 8, 31), "KAMs", 90,
+                    "AKAM survey of key account managers", "original", "")
+
+
+def titles(spec: dict) -> tuple[list[str], list[str], list[str]]:
+    """(title lines, subtitle lines, bottom lines) gathered from the nested concat."""
+    top, sub, bottom = [], [], []
+
+    def walk(node):
+        if isinstance(node, dict):
+            title = node.get("title")
+            if isinstance(title, dict):
+                lines = title.get("text", [])
+                lines = [lines] if isinstance(lines, str) else lines
+                (bottom if title.get("orient") == "bottom" else top).extend(lines)
+                subtitle = title.get("subtitle", [])
+                sub.extend([subtitle] if isinstance(subtitle, str) else subtitle)
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(spec)
+    return top, sub, bottom
+
+
+def values(spec: dict) -> list[dict]:
+    found = []
+
+    def walk(node):
+        if isinstance(node, dict):
+            if "values" in node and isinstance(node["values"], list):
+                found.extend(v for v in node["values"] if isinstance(v, dict))
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(spec)
+    return found
+
+
+@pytest.fixture(scope="module")
+def frame(wave_2022):
+    return wave_2022.responses
+
+
+def test_multi_select_bars_say_what_the_percentage_is_of(codebook, frame):
+    question = codebook["assessment_basis"]
+    spec = charts.option_bars(tabulate.option_table(frame, question), question, META, groups=dict(codebook.groups)).to_dict()
+    top, sub, bottom = titles(spec)
+    assert " ".join(top) == question.wording
+    assert any("n = 112" in line for line in sub)
+    assert any("more than 100%" in line for line in sub)
+    assert " ".join(bottom).startswith("Source: AKAM survey of key account managers, July–September 2022 (n = 112).")
+    assert "reconstructed" in " ".join(bottom)
+
+
+def test_share_of_mentions_bars_add_up_to_a_hundred_and_have_no_intervals(codebook, frame):
+    question = codebook["should_include"]
+    table = tabulate.option_table(frame, question, percent_of=tabulate.MENTIONS)
+    spec = charts.option_bars(table, question, META).to_dict()
+    _, sub, _ = titles(spec)
+    assert any("% of all mentions" in line and "add up to 100%" in line for line in sub)
+    assert any("448 mentions" in line for line in sub)
+    assert not any("confidence intervals" in line for line in sub)
+    assert "ci_low" not in json.dumps([layer.get("encoding", {}) for layer in spec["vconcat"][0]["vconcat"][0]["layer"]])
+
+
+def test_bars_are_sorted_with_exclusive_answers_last(codebook, frame):
+    question = codebook["downsides"]
+    spec = charts.option_bars(tabulate.option_table(frame, question), question, META).to_dict()
+    order = [row["code"] for row in values(spec) if "code" in row]
+    assert order[0] == "overemphasises_sales" and order[-1] == "none"
+
+
+def test_tooltips_carry_count_base_and_interval(codebook, frame):
+    question = codebook["most_important"]
+    spec = json.dumps(charts.option_bars(tabulate.option_table(frame, question), question, META).to_dict())
+    for title in ('"Count"', '"Base (n)"', '"95% interval"', '"Percentage"'):
+        assert title in spec
+
+
+def test_source_line_of_original_data_does_not_say_reconstructed(codebook, frame):
+    question = codebook["most_important"]
+    spec = charts.option_bars(tabulate.option_table(frame, question), question, ORIGINAL).to_dict()
+    _, _, bottom = titles(spec)
+    assert "reconstructed" not in " ".join(bottom)
+
+
+def test_likert_diverges_around_zero(codebook, frame):
+    question = codebook["reflects_job"]
+    spec = charts.likert_bars([("All respondents", tabulate.option_table(frame, question))], question, META).to_dict()
+    rows = {row["code"]: row for row in values(spec) if "start" in row}
+    assert rows["strongly_disagree"]["start"] < rows["disagree"]["start"] < 0 < rows["agree"]["end"] < rows["strongly_agree"]["end"]
+    assert rows["neutral"]["start"] == pytest.approx(-rows["neutral"]["end"])
+
+
+def test_group_comparison_draws_no_bar_for_a_suppressed_cell(codebook, frame):
+    question = codebook["bonus_size"]
+    table = policy.apply_policy(tabulate.by_group(frame, codebook, question, "sector"), single_choice=True)
+    spec = charts.group_comparison_bars(table, question, META, group_title="Sector").to_dict()
+    suppressed = [row for row in values(spec) if row.get("share_text") == policy.SUPPRESSED_MARK]
+    assert suppressed and all(row["share"] is None and row["count"] is None for row in suppressed)
+    _, sub, _ = titles(spec)
+    assert any(policy.SUPPRESSED_MARK in line for line in sub)
+
+
+def test_spectrum_says_it_is_not_survey_data():
+    ends = [{"label": "A", "position": 0, "rewarded_on": "x", "risk": "y"},
+            {"label": "B", "position": 1, "rewarded_on": "x", "risk": "y"}]
+    _, sub, _ = titles(charts.spectrum_diagram(ends, title="Spectrum", source="Source: the article").to_dict())
+    assert any("not a chart of survey data" in line for line in sub)
+
+
+def test_specs_are_deterministic(codebook, frame):
+    question = codebook["targets_set"]
+    make = lambda: json.dumps(charts.option_bars(tabulate.option_table(frame, question), question, META).to_dict(), sort_keys=True)
+    assert make() == make()
