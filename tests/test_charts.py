@@ -17,44 +17,41 @@ ORIGINAL = WaveMeta("2023", "Survey 2023", dt.date(2023, 7, 1), dt.date(2023, 8,
                     "AKAM survey of key account managers", "original", "")
 
 
+def nodes(spec) -> list[dict]:
+    """Every dict in a nested spec (layers, concats, titles, data)."""
+    found, stack = [], [spec]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            found.append(node)
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    return found
+
+
+def as_lines(value) -> list[str]:
+    return [value] if isinstance(value, str) else list(value or [])
+
+
 def titles(spec: dict) -> tuple[list[str], list[str], list[str]]:
     """(title lines, subtitle lines, bottom lines) gathered from the nested concat."""
     top, sub, bottom = [], [], []
-
-    def walk(node):
-        if isinstance(node, dict):
-            title = node.get("title")
-            if isinstance(title, dict):
-                lines = title.get("text", [])
-                lines = [lines] if isinstance(lines, str) else lines
-                (bottom if title.get("orient") == "bottom" else top).extend(lines)
-                subtitle = title.get("subtitle", [])
-                sub.extend([subtitle] if isinstance(subtitle, str) else subtitle)
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for value in node:
-                walk(value)
-
-    walk(spec)
+    for node in nodes(spec):
+        title = node.get("title")
+        if isinstance(title, dict):
+            (bottom if title.get("orient") == "bottom" else top)[:0] = as_lines(title.get("text"))
+            sub[:0] = as_lines(title.get("subtitle"))
     return top, sub, bottom
 
 
 def values(spec: dict) -> list[dict]:
-    found = []
-
-    def walk(node):
-        if isinstance(node, dict):
-            if "values" in node and isinstance(node["values"], list):
-                found.extend(v for v in node["values"] if isinstance(v, dict))
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for value in node:
-                walk(value)
-
-    walk(spec)
-    return found
+    """Inline data rows, in the order the chart lists them."""
+    rows = []
+    for node in nodes(spec):
+        if isinstance(node.get("values"), list):
+            rows[:0] = [v for v in node["values"] if isinstance(v, dict)]
+    return rows
 
 
 @pytest.fixture(scope="module")
