@@ -10,6 +10,7 @@ its subtitle, and the source line (which says when the data is reconstructed).
 from __future__ import annotations
 
 import math
+import re
 import textwrap
 from typing import Sequence
 
@@ -45,6 +46,11 @@ GROUP_COLOURS = {
 SECTOR_COLOURS = {"pharma": BLUE, "other": ORANGE}
 # Purple–orange diverging scale, ordered strongly disagree → strongly agree.
 LIKERT_COLOURS = ["#B35806", "#F1A340", "#C8C8C8", "#998EC3", "#542788"]
+# Segment labels: white on the two dark ends (contrast 4.9 and 10.4), dark text on the light middle
+# three (8.3, 10.4, 5.8); none in a segment under 10%, too narrow for its label.
+LIKERT_WHITE_TEXT = [0, 4]
+LIKERT_LABEL_MIN = 0.10
+SPECTRUM_WRAP = 34  # characters: each end's text has half the diagram's width
 
 THEME = {
     "font": FONT,
@@ -61,8 +67,20 @@ THEME = {
 }
 
 
+# A base split across lines reads badly ("(n" / "= 82)"): "n = 82" is wrapped as one word.
+_KEEP_TOGETHER = re.compile(r"\bn = (?=\d)")
+_GLUE = "\x00"
+
+
 def wrap(text: str, width: int = TITLE_WRAP) -> list[str]:
-    return textwrap.wrap(" ".join(text.split()), width=width) or [""]
+    text = _KEEP_TOGETHER.sub(f"n{_GLUE}={_GLUE}", " ".join(text.split()))
+    return [line.replace(_GLUE, " ") for line in textwrap.wrap(text, width=width)] or [""]
+
+
+def wrap_block(text: str, width: int) -> str:
+    """Re-wrap a multi-line label to `width` for a text mark, keeping line breaks after a sentence."""
+    sentences = re.split(r"(?<=[.!?])\s*\n", text)
+    return "\n".join(line for part in sentences for line in wrap(part, width))
 
 
 def percent_of_note(percent_of: str, multi: bool) -> str:
@@ -90,14 +108,19 @@ def _finish(chart: alt.TopLevelMixin, title: Sequence[str], subtitle: Sequence[s
     return alt.vconcat(framed, spacing=0).properties(title=source_line).configure(**THEME)
 
 
-def _tooltip(percent_field: str = "share", *, with_interval: bool = True) -> list[alt.Tooltip]:
+def _tooltip(percent_field: str = "share", *, with_interval: bool = True, percent_of: str = RESPONDENTS) -> list[alt.Tooltip]:
+    """Option, count, percentage, base and 95% interval: what a reader hovering a bar sees.
+
+    For a share of mentions the base is the number of mentions and there is no interval.
+    """
+    mentions = percent_of == MENTIONS
     tips = [
         alt.Tooltip("label:N", title="Option"),
         alt.Tooltip("count:Q", title="Count", format=","),
-        alt.Tooltip(f"{percent_field}:Q", title="Percentage", format=".1%"),
-        alt.Tooltip("base:Q", title="Base (n)", format=","),
+        alt.Tooltip(f"{percent_field}:Q", title="Share of mentions" if mentions else "Percentage", format=".1%"),
+        alt.Tooltip("base:Q", title="Mentions (all options)" if mentions else "Base (n)", format=","),
     ]
-    if with_interval:
+    if with_interval and not mentions:
         tips.append(alt.Tooltip("interval:N", title="95% interval"))
     return tips
 
@@ -173,7 +196,7 @@ def option_bars(
         )
     else:
         colour = alt.value(BLUE)
-    bars = base.mark_bar(height={"band": 0.72}).encode(x=x, color=colour, tooltip=_tooltip(with_interval=show_interval))
+    bars = base.mark_bar(height={"band": 0.72}).encode(x=x, color=colour, tooltip=_tooltip(with_interval=show_interval, percent_of=percent_of))
     layers = [bars]
     if show_interval:
         layers.append(
@@ -239,7 +262,7 @@ def likert_bars(
                     "start": round(start, 6),
                     "end": round(start + share, 6),
                     "interval": _interval_text(indexed.loc[code, "ci_low"], indexed.loc[code, "ci_high"]),
-                    "share_text": f"{share * 100:.0f}%" if share >= 0.08 else "",
+                    "share_text": f"{share * 100:.0f}%" if share >= LIKERT_LABEL_MIN else "",
                     "order": scale_codes.index(code),
                 }
             )
@@ -256,10 +279,11 @@ def likert_bars(
         order=alt.Order("order:Q"),
         tooltip=_tooltip(),
     )
-    text = base.mark_text(color="white", fontWeight="bold").transform_calculate(
+    text = base.mark_text(color="white", fontWeight="bold", fontSize=11).transform_calculate(
         middle="(datum.start + datum.end) / 2"
     ).encode(y=alt.Y("row:N", sort=row_labels), x="middle:Q", text="share_text:N",
-             color=alt.condition("datum.order == 2", alt.value(TEXT_COLOUR), alt.value("white")))
+             color=alt.condition(f"indexof({LIKERT_WHITE_TEXT}, datum.order) >= 0", alt.value("white"),
+                                 alt.value(TEXT_COLOUR)))
     zero = alt.Chart(alt.Data(values=[{"x": 0}])).mark_rule(color=TEXT_COLOUR).encode(x="x:Q")
     chart = alt.layer(bars, text, zero).properties(width=WIDTH - 120, height=alt.Step(34))
     total_base = int(tables[0][1].attrs.get("respondents", 0)) if tables else 0
@@ -345,7 +369,10 @@ def spectrum_diagram(ends: Sequence[dict], *, title: str, source: str) -> alt.To
     A diagram of the article's argument, not of survey data: `ends` are dicts with
     `label`, `position` (0 or 1), `rewarded_on` and `risk` text taken from the article.
     """
-    records = [dict(end) for end in ends]
+    records = [
+        {**end, **{key: wrap_block(str(end[key]), SPECTRUM_WRAP) for key in ("rewarded_on", "risk") if key in end}}
+        for end in ends
+    ]
     axis = alt.Chart(alt.Data(values=[{"x": 0, "x2": 1}])).mark_rule(strokeWidth=3, color=MUTED_COLOUR).encode(
         x=alt.X("x:Q", axis=None, scale=alt.Scale(domain=[-0.08, 1.08])), x2="x2:Q", y=alt.value(40)
     )
