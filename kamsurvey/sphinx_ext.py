@@ -23,18 +23,21 @@ from pathlib import Path
 from typing import Any
 
 from docutils import nodes
+from docutils.parsers.rst import directives
 from docutils.parsers.rst.states import Inliner
 from sphinx.application import Sphinx
 from sphinx.util import logging
+from sphinx.util.docutils import SphinxDirective
 from sphinx.util.osutil import relative_uri
 
-from . import figures
+from . import citation, figures
 
 logger = logging.getLogger(__name__)
 
 STATIC_DIR = Path(__file__).parent / "static"
 PNG_MIN_WIDTH = 1600
 VEGA_BUNDLE = "vega-bundle.js"
+FAVICON = "kam-favicon.svg"
 
 
 class kam_figure(nodes.General, nodes.Element):
@@ -145,12 +148,13 @@ def visit_kam_figure_html(translator, node: kam_figure) -> None:
         "Slide image (PNG)": relative_uri(page_uri, f"figures/{fig_id}.png"),
     }
     url = f"{stable_url(app, payload['wave'], page_uri)}#{fig_id}"
+    book = book_citation(app)
     cite = figures.cite_text(
-        book_title=app.config.project,
-        author=app.config.author,
+        authors=book.author_text if book else app.config.author,
+        book_title=book.title if book else app.config.project,
+        edition=citation.figure_edition(payload["wave"], payload["wave_title"]),
         figure_label=figure_label,
         title=payload["title"],
-        wave_title=payload["wave_title"],
         url=url,
         published=payload.get("published"),
     )
@@ -159,6 +163,77 @@ def visit_kam_figure_html(translator, node: kam_figure) -> None:
         figures.figure_html(payload, svg=static_svg, downloads=downloads, cite=cite, figure_label=figure_label)
     )
     raise nodes.SkipNode
+
+
+def book_citation(app: Sphinx) -> citation.Citation | None:
+    """CITATION.cff and the editions register, read once per build (None if the book has no CITATION.cff)."""
+    if not hasattr(app, "_kam_citation"):
+        root = Path(app.confdir)
+        app._kam_citation = citation.load_citation(root) if (root / citation.CFF_FILE).exists() else None
+    return app._kam_citation
+
+
+class CitationDirective(SphinxDirective):
+    """```{kam-citation} edition|editions|bibtex|files```: the "How to cite" page, generated.
+
+    - edition: the reference for the edition this build publishes;
+    - editions: every edition in the register, with its date and permanent address;
+    - bibtex: BibTeX entries for the book and for each edition;
+    - files: links to citation.bib and CITATION.cff, written next to the pages.
+    """
+
+    required_arguments = 1
+    has_content = False
+    PARTS = ("edition", "editions", "bibtex", "files")
+
+    def run(self) -> list[nodes.Node]:
+        part = directives.choice(self.arguments[0], self.PARTS)
+        book = book_citation(self.env.app)
+        if book is None:
+            raise self.error(f"kam-citation: no {citation.CFF_FILE} next to the book's configuration")
+        for path in (citation.CFF_FILE, "data/editions.yml"):
+            self.env.note_dependency(str(Path(self.env.app.confdir) / path))
+        if part == "edition":
+            edition = _edition_record(self.env.app, book)
+            return [nodes.block_quote("", nodes.paragraph(text=citation.edition_text(book, edition)), classes=["kam-cite-edition"])]
+        if part == "editions":
+            items = nodes.bullet_list()
+            for edition in book.editions:
+                date = f"; published {edition.published.day} {edition.published:%B %Y}" if edition.published else ""
+                para = nodes.paragraph()
+                para += nodes.strong(text=edition.label)
+                para += nodes.Text(f": {edition.title}{date}{'; the latest edition' if edition.current else ''}. ")
+                para += nodes.reference(edition.url, edition.url, refuri=edition.url)
+                items += nodes.list_item("", para)
+            return [items]
+        if part == "bibtex":
+            text = citation.bibtex(book)
+            block = nodes.literal_block(text, text, language="bibtex", classes=["kam-bibtex"])
+            return [block]
+        page = self.env.app.builder.get_target_uri(self.env.docname) if hasattr(self.env.app.builder, "get_target_uri") else ""
+        para = nodes.paragraph(text="Download: ")
+        for i, name in enumerate((citation.BIB_FILE, citation.CFF_FILE)):
+            if i:
+                para += nodes.Text(" · ")
+            para += nodes.reference(name, name, refuri=relative_uri(page, name) if page else name)
+        return [para]
+
+
+def _edition_record(app: Sphinx, book: citation.Citation) -> citation.EditionRecord:
+    wave = edition_of_build(app)
+    return next((e for e in book.editions if e.wave == wave), book.current)
+
+
+def _write_citation_files(app: Sphinx, exception) -> None:
+    """citation.bib and CITATION.cff beside the pages, for the "How to cite" page's links."""
+    if exception is not None or app.builder.format != "html":
+        return
+    book = book_citation(app)
+    if book is None:
+        return
+    outdir = Path(app.builder.outdir)
+    _write_if_changed(outdir / citation.BIB_FILE, citation.bibtex(book).encode("utf-8"))
+    _write_if_changed(outdir / citation.CFF_FILE, (Path(app.confdir) / citation.CFF_FILE).read_bytes())
 
 
 def skip_node(translator, node) -> None:
@@ -172,22 +247,48 @@ def article_role(name: str, rawtext: str, text: str, lineno: int, inliner: Inlin
     return [node], []
 
 
+def vega_bundle_script(bundle: str, version: str) -> str:
+    """vl-convert's bundle as a classic script.
+
+    The bundle is an ES module body: its top-level `const`/`let` names would share
+    the page's global scope with the theme's scripts (and clash, e.g. `_`), so it
+    runs inside a strict-mode function. It still sets `window.vega`,
+    `window.vegaLite` and `window.vegaEmbed`. A classic script also works from a
+    site opened as local files, where a module script would be refused.
+    """
+    return (f"/* Vega, Vega-Lite and vega-embed, bundled by vl-convert {version}. */\n"
+            f"(function () {{\n\"use strict\";\n{bundle}\n}})();\n")
+
+
 def _write_vega_bundle(app: Sphinx) -> None:
     if app.builder.format != "html":
         return
     import vl_convert
 
-    target_dir = _cache_dir(app) / "static"
+    cache = _cache_dir(app)
+    target_dir = cache / "static"
     target_dir.mkdir(parents=True, exist_ok=True)
     target = target_dir / VEGA_BUNDLE
-    stamp = target_dir / "vl-convert.version"
-    version = vl_convert.__version__
+    stamp = cache / "vega-bundle.version"  # outside the static folder: not published
+    version = f"{vl_convert.__version__} wrapped-1"
     if not target.exists() or not stamp.exists() or stamp.read_text() != version:
-        target.write_text(vl_convert.javascript_bundle(), encoding="utf-8")
+        target.write_text(vega_bundle_script(vl_convert.javascript_bundle(), vl_convert.__version__), encoding="utf-8")
         stamp.write_text(version)
+    for stale in target_dir.glob("*.version"):
+        stale.unlink()
     for static in (str(target_dir), str(STATIC_DIR)):
         if static not in app.config.html_static_path:
             app.config.html_static_path.append(static)
+
+
+def _config_inited(app: Sphinx, config) -> None:
+    """Site defaults the theme needs so that a first visit logs no error and requests nothing missing."""
+    # pydata-sphinx-theme logs an error on a first visit when no default colour mode is set.
+    config.html_context = {**(config.html_context or {})}
+    config.html_context.setdefault("default_mode", "light")
+    # A favicon of our own: without one every browser asks for /favicon.ico and gets a 404.
+    if not config.html_favicon:
+        config.html_favicon = str(STATIC_DIR / FAVICON)
 
 
 def _is_remote_or_thebe(asset: Any) -> bool:
@@ -238,6 +339,9 @@ def setup(app: Sphinx) -> dict:
         texinfo=(skip_node, None),
     )
     app.add_role("article", article_role)
+    app.add_directive("kam-citation", CitationDirective)
+    app.connect("build-finished", _write_citation_files)
+    app.connect("config-inited", _config_inited)
     app.connect("builder-inited", _write_vega_bundle)
     app.connect("html-page-context", _page_context, priority=900)
     app.add_js_file(VEGA_BUNDLE, loading_method="defer")

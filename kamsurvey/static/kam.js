@@ -1,6 +1,8 @@
 /* Executable edition of "Rewarding KAM performance": page behaviour.
- * - Replaces each figure's static SVG with the interactive Vega chart (tooltips),
- *   using the Vega bundle served from this site's own _static folder.
+ * - Replaces each figure's static SVG with the interactive Vega chart (tooltips:
+ *   option, count, percentage, base, 95% interval), using the Vega bundle served
+ *   from this site's own _static folder. Without JavaScript, or if the chart
+ *   fails, the static SVG stays; print always uses it (kam.css).
  * - Tells readers of an older edition where the latest edition is, from the
  *   site-level editions.js (written when an edition is published), so earlier
  *   editions' pages never need rebuilding to stay current.
@@ -21,8 +23,11 @@
       }
       var spec = JSON.parse(specNode.textContent);
       window
-        .vegaEmbed(target, spec, { renderer: "canvas", actions: false, tooltip: { theme: "light" } })
-        .then(function () {
+        /* SVG, not canvas: scaled down to a phone's width by CSS, an SVG chart still
+         * maps the pointer to the right bar, so tooltips stay correct. */
+        .vegaEmbed(target, spec, { renderer: "svg", actions: false, tooltip: { theme: "light" } })
+        .then(function (result) {
+          figure.kamView = result.view; /* for the browser tests: the chart's scenegraph */
           figure.classList.add("kam-ready");
         })
         .catch(function (error) {
@@ -90,9 +95,18 @@
     }
   }
 
+  /* Only a page inside editions/<wave>/, or one that lists the editions, needs the
+   * site's editions.js: a book served on its own (make serve, _build/html) has none,
+   * and asking for it there would only log a 404. */
+  function needsEditions() {
+    var src = thisScript();
+    return Boolean(document.getElementById("kam-editions-list")) ||
+      (src !== null && /editions\/[^\/]+\/_static\/kam\.js(\?.*)?$/.test(src));
+  }
+
   function loadEditions() {
     var root = siteRoot();
-    if (root === null) {
+    if (root === null || !needsEditions()) {
       return;
     }
     window.kamEditionsLoaded = function (info) {
