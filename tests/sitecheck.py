@@ -53,3 +53,42 @@ def external_loads(site: Path) -> dict[str, list[str]]:
         if bad:
             found[str(sheet.relative_to(site))] = bad
     return found
+
+
+# -- respondent-level data -----------------------------------------------------------------------------------
+
+
+def respondent_markers(responses_csv: Path) -> tuple[list[str], list[str]]:
+    """(respondent ids, raw column names) of a wave's respondent-level file.
+
+    Raw column names are the ones only the respondent-level file has: the id column and
+    the `question__option` columns of multi-select questions (aggregates name options by
+    their code alone).
+    """
+    import csv
+
+    with responses_csv.open(encoding="utf-8", newline="") as handle:
+        reader = csv.reader(handle)
+        header = next(reader)
+        ids = [row[0] for row in reader if row]
+    raw_columns = [header[0]] + [c for c in header if "__" in c]
+    return ids, raw_columns
+
+
+def respondent_level_leaks(site: Path, responses_csv: Path) -> dict[str, list[str]]:
+    """Built files that carry respondent-level data: a respondent id, a raw column name, or the raw file itself."""
+    ids, raw_columns = respondent_markers(responses_csv)
+    id_pattern = re.compile(r"(?<![A-Za-z0-9_])(" + "|".join(map(re.escape, ids)) + r")(?![A-Za-z0-9_])")
+    raw_bytes = responses_csv.read_bytes()
+    found: dict[str, list[str]] = {}
+    for path in sorted(p for p in site.rglob("*") if p.is_file()):
+        data = path.read_bytes()
+        problems = []
+        if data == raw_bytes:
+            problems.append("a copy of the respondent-level file")
+        text = data.decode("utf-8", errors="replace")
+        problems += sorted({f"respondent id {m}" for m in id_pattern.findall(text)})[:5]
+        problems += [f"raw column {c}" for c in raw_columns if c in text][:5]
+        if problems:
+            found[str(path.relative_to(site))] = problems
+    return found

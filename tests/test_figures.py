@@ -1,0 +1,169 @@
+"""Figures as the website shows them: escaping of text from the data, alt text, data tables, citation text."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+import re
+import xml.etree.ElementTree as ET
+from html.parser import HTMLParser
+
+import pandas as pd
+import pytest
+
+from kamsurvey import charts, figures, policy, tabulate
+from kamsurvey.sphinx_ext import scope_svg_ids, vega_bundle_script
+from kamsurvey.waves import WaveMeta
+
+META = WaveMeta("2022", "Survey 2022", dt.date(2022, 7, 1), dt.date(2022, 9, 30), "KAMs", 112,
+                "AKAM survey of key account managers", "reconstructed", "Rebuilt from the article.", dt.date(2026, 11, 26))
+EVIL = '</script><script>alert("label")</script><b onmouseover="x()">&amp;'
+
+
+class Elements(HTMLParser):
+    """Every element of a fragment with its attributes, and the text inside <script> elements."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.elements: list[tuple[str, dict]] = []
+        self.scripts: list[str] = []
+        self._script = False
+
+    def handle_starttag(self, tag, attrs):
+        self.elements.append((tag, dict(attrs)))
+        self._script = tag == "script"
+
+    def handle_endtag(self, tag):
+        self._script = False
+
+    def handle_data(self, data):
+        if self._script:
+            self.scripts.append(data)
+
+
+def parse(fragment: str) -> Elements:
+    parser = Elements()
+    parser.feed(fragment)
+    return parser
+
+
+@pytest.fixture(scope="module")
+def evil_figure(codebook, wave_2022) -> figures.Figure:
+    """A figure whose question wording and first option label are markup."""
+    question = codebook["most_important"]
+    first, *rest = question.options
+    question = dataclasses.replace(question, wording=f"Which factor {EVIL}?",
+                                   options=(dataclasses.replace(first, label=EVIL), *rest))
+    table = tabulate.option_table(wave_2022.responses, question)
+    chart = charts.option_bars(table, question, META)
+    return figures.Figure(id="fig-evil", title=question.wording, spec=chart.to_dict(),
+                          table=figures.display_table(table), alt=figures.describe("Bar chart", question.wording, 112, table),
+                          wave="2022", wave_title=META.title, published="2026-11-26", reconstructed=True,
+                          question=question.id)
+
+
+def render(payload: dict, svg: str = "<svg></svg>") -> str:
+    cite = figures.cite_text(authors="AKAM", book_title="Book", edition="2022 edition", figure_label="Figure 2.3",
+                             title=payload["title"], url="https://example.org/editions/2022/c.html#fig-evil",
+                             published=payload["published"])
+    return figures.figure_html(payload, svg=svg, downloads={"Data (CSV)": "../figures/fig-evil.csv"}, cite=cite,
+                               figure_label="Figure 2.3")
+
+
+def test_text_from_the_data_is_escaped_in_the_figure_block(evil_figure):
+    payload = evil_figure.payload()
+    # the label really is in the figure: data table, alt text, spec
+    assert payload["table"]["rows"][0][0] == EVIL or any(row[0] == EVIL for row in payload["table"]["rows"])
+    assert EVIL in payload["alt"] and EVIL in json.dumps(payload["spec"], ensure_ascii=False).replace('\\"', '"')
+    page = render(payload)
+    assert "<script>alert" not in page and "<b " not in page
+    elements = parse(page)
+    assert [tag for tag, _ in elements.elements].count("script") == 1  # only the spec: nothing injected
+    assert not any(tag == "b" for tag, _ in elements.elements)
+    assert all("onmouseover" not in attrs for _, attrs in elements.elements)
+    assert '&lt;/script&gt;&lt;script&gt;alert(&quot;label&quot;)&lt;/script&gt;' in page  # shown as text
+    chart = next(attrs for tag, attrs in elements.elements if "kam-chart" in attrs.get("class", ""))
+    assert EVIL in chart["aria-label"]  # the alt text keeps the words, as text
+
+
+def test_spec_json_cannot_close_its_script_element(evil_figure):
+    payload = evil_figure.payload()
+    page = render(payload)
+    (spec_text,) = parse(page).scripts
+    assert "</" not in spec_text and "<" not in spec_text
+    assert json.loads(spec_text) == payload["spec"]
+    assert re.search(r"</script", figures.script_json({"a": "</SCRIPT>"}), re.IGNORECASE) is None
+
+
+def test_static_svg_of_markup_labels_is_well_formed_and_inert(evil_figure):
+    import vl_convert
+
+    svg = scope_svg_ids(vl_convert.vegalite_to_svg(evil_figure.spec), "fig-evil")
+    root = ET.fromstring(svg)
+    tags = {element.tag.split("}")[-1] for element in root.iter()}
+    assert "script" not in tags and "foreignObject" not in tags
+    assert any("<script>alert(" in "".join(element.itertext()) for element in root.iter())  # drawn as text
+
+
+def test_data_table_csv_is_the_aggregate_table(evil_figure):
+    text = figures.table_csv(evil_figure.table)
+    header, *rows = text.strip().split("\n")
+    assert header == ",".join(evil_figure.table["columns"])
+    assert len(rows) == len(evil_figure.table["rows"]) < 20
+
+
+def test_alt_text_names_question_base_and_leading_options(codebook, wave_2022):
+    question = codebook["most_important"]
+    table = tabulate.option_table(wave_2022.responses, question)
+    alt = figures.describe("Bar chart", question.wording, 112, table)
+    top = table.sort_values("share", ascending=False).iloc[0]
+    assert alt.startswith(f"Bar chart: {question.wording}")
+    assert "Base: 112 respondents." in alt
+    assert f"Largest: {top.label} {top.share * 100:.0f}%" in alt
+
+
+def test_alt_text_of_a_share_of_mentions_says_so(codebook, wave_2022):
+    question = codebook["should_include"]
+    table = tabulate.option_table(wave_2022.responses, question, percent_of=tabulate.MENTIONS)
+    alt = figures.describe("Bar chart", question.wording, 112, table)
+    assert f"{int(table['base'].iloc[0])} mentions; percentages are shares of all mentions" in alt
+    shown = figures.display_table(table)
+    assert "Share of mentions" in shown["columns"] and not any("interval" in c for c in shown["columns"])
+
+
+def test_alt_text_of_an_agreement_scale_summarises_each_row(codebook, wave_2022):
+    question = codebook["reflects_job"]
+    rows = [("All respondents", tabulate.option_table(wave_2022.responses, question)),
+            ("Pharma", tabulate.option_table(wave_2022.responses[wave_2022.responses["sector"] == "pharma"], question))]
+    stacked = pd.concat([t.assign(row=label) for label, t in rows], ignore_index=True)
+    alt = figures.describe("Diverging bar chart", question.wording, 112, stacked)
+    assert re.search(r"All respondents \(n = 112\): \d+% agree, \d+% neither agree nor disagree, \d+% disagree;", alt)
+    assert re.search(r"Pharma \(n = \d+\): \d+% agree", alt)
+    agree = rows[0][1].loc[rows[0][1]["group"] == "agree", "share"].sum()
+    assert f"{agree * 100:.0f}% agree" in alt
+
+
+def test_alt_text_by_group_never_names_a_suppressed_cell(codebook, wave_2022):
+    question = codebook["bonus_size"]
+    table = policy.apply_policy(tabulate.by_group(wave_2022.responses, codebook, question, "sector"), single_choice=True)
+    assert table["suppressed"].any()
+    alt = figures.describe("Bar chart by sector", question.wording, 82, table)
+    for row in table[table["suppressed"]].itertuples():
+        assert f"{row.label} " not in alt.split(f"{row.group_label} (n")[1].split(";")[0]
+    assert re.search(r"Pharma \(n = \d+\): .+ \d+%", alt)
+
+
+def test_cite_text_names_figure_edition_address_and_date():
+    text = figures.cite_text(authors="AKAM and D. Woodburn", book_title="Rewarding KAM performance", edition="2022 edition (Survey 2022)",
+                             figure_label="Figure 2.3", title="Which is the most important factor?",
+                             url="https://example.org/editions/2022/chapters/a.html#fig-most-important", published="2026-11-26")
+    assert text == ("AKAM and D. Woodburn (2026). Figure 2.3: Which is the most important factor? In Rewarding KAM "
+                    "performance, 2022 edition (Survey 2022). Published 26 November 2026. "
+                    "https://example.org/editions/2022/chapters/a.html#fig-most-important")
+
+
+def test_vega_bundle_runs_in_its_own_scope():
+    script = vega_bundle_script("const _=1;window.vegaEmbed=function(){};", "9.9")
+    assert script.splitlines()[1] == "(function () {" and script.rstrip().endswith("})();")
+    assert '"use strict";' in script
