@@ -35,6 +35,7 @@ from . import citation, figures
 logger = logging.getLogger(__name__)
 
 STATIC_DIR = Path(__file__).parent / "static"
+TEMPLATES_DIR = Path(__file__).parent / "templates"
 PNG_MIN_WIDTH = 1600
 VEGA_BUNDLE = "vega-bundle.js"
 FAVICON = "kam-favicon.svg"
@@ -236,6 +237,40 @@ def _write_citation_files(app: Sphinx, exception) -> None:
     _write_if_changed(outdir / citation.CFF_FILE, (Path(app.confdir) / citation.CFF_FILE).read_bytes())
 
 
+def visit_hidden_code_cell(translator, node) -> None:
+    """myst-nb's per-cell code toggle, named by its visible words ("Show code cell source").
+
+    myst-nb labels the toggle "Toggle hidden content", which is not what it shows
+    (axe: label-content-name-mismatch); without the label, its visible text is its name.
+    """
+    from html import escape
+
+    translator.body.append(f'<details class="admonition hide {" ".join(node["classes"])}">\n<summary>\n')
+    translator.body.append(f'<p class="collapsed admonition-title">{escape(node["prompt_show"])}</p>\n')
+    translator.body.append(f'<p class="expanded admonition-title">{escape(node["prompt_hide"])}</p>\n')
+    translator.body.append("</summary>\n")
+
+
+def depart_hidden_code_cell(translator, node) -> None:
+    translator.body.append("</details>\n")
+
+
+def visit_citation_html(translator, node) -> None:
+    """A bibliography entry inside docutils' role="list" container is a list item.
+
+    docutils marks it role="doc-biblioentry", which ARIA does not accept as a child of
+    a list (axe: aria-required-children, critical).
+    """
+    start = len(translator.body)
+    type(translator).visit_citation(translator, node)
+    for i in range(start, len(translator.body)):
+        translator.body[i] = translator.body[i].replace('role="doc-biblioentry"', 'role="listitem"')
+
+
+def depart_citation_html(translator, node) -> None:
+    type(translator).depart_citation(translator, node)
+
+
 def skip_node(translator, node) -> None:
     raise nodes.SkipNode
 
@@ -286,6 +321,9 @@ def _config_inited(app: Sphinx, config) -> None:
     # pydata-sphinx-theme logs an error on a first visit when no default colour mode is set.
     config.html_context = {**(config.html_context or {})}
     config.html_context.setdefault("default_mode", "light")
+    # Theme components fixed for accessibility (kamsurvey/templates/: found before the theme's own components).
+    if str(TEMPLATES_DIR) not in config.templates_path:
+        config.templates_path = [str(TEMPLATES_DIR), *config.templates_path]
     # A favicon of our own: without one every browser asks for /favicon.ico and gets a 404.
     if not config.html_favicon:
         config.html_favicon = str(STATIC_DIR / FAVICON)
@@ -338,6 +376,10 @@ def setup(app: Sphinx) -> dict:
         man=(skip_node, None),
         texinfo=(skip_node, None),
     )
+    from myst_nb.sphinx_ import HideCodeCellNode
+
+    app.add_node(HideCodeCellNode, override=True, html=(visit_hidden_code_cell, depart_hidden_code_cell))
+    app.add_node(nodes.citation, override=True, html=(visit_citation_html, depart_citation_html))
     app.add_role("article", article_role)
     app.add_directive("kam-citation", CitationDirective)
     app.connect("build-finished", _write_citation_files)
