@@ -21,6 +21,8 @@ help:
 	@echo "make test     everything CI checks (unit tests, nbval, -W book build, browser tests)"
 	@echo "make wave WAVE=2023 DATA=export.csv   publish a new survey wave"
 	@echo "make lock     regenerate requirements.txt from requirements.in"
+	@echo "make briefing the one-page key findings, figure PNGs and citation in _build/briefing/"
+	@echo "make serve    preview the built site at http://127.0.0.1:$(PORT)/ (PORT=8000 by default)"
 
 $(STAMP): requirements.txt pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -43,10 +45,27 @@ book: chapters html
 # nbval: strict (outputs compared), in the environment pytest runs in, one notebook per worker.
 NBVAL := $(PY) -m pytest --nbval --nbval-current-env -p no:cacheprovider -n 2 --dist loadscope -q chapters
 
-test: $(STAMP)
+# axe-core for the browser tests' accessibility check, exactly as package-lock.json pins it.
+NODE_MODULES := node_modules/.package-lock.json
+$(NODE_MODULES): package.json package-lock.json
+	@if command -v npm >/dev/null; then npm ci --ignore-scripts --no-audit --no-fund; \
+	else echo "npm not found: the browser tests will skip (or fail with CI=true)"; fi
+
+# The slow (build) tests and the browser tests share one book build (tests/conftest.py: site).
+test: $(STAMP) $(NODE_MODULES)
 	$(PY) -m pytest -q -m "not slow and not browser" tests
 	$(NBVAL)
 	$(PY) -m pytest -q -m "slow" tests
+	$(PY) -m pytest -q -m "browser" tests
+
+# Member briefing from the current edition as built: key findings (HTML, Markdown), figure PNGs, citation.
+briefing: html
+	$(PY) scripts/briefing.py --site _build/html --out _build/briefing
+
+# Preview the built site (_build/site if built, else _build/html) on this machine.
+PORT ?= 8000
+serve: $(STAMP)
+	$(PY) scripts/serve.py --port $(PORT)
 
 lock:
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
