@@ -37,7 +37,7 @@ pytestmark = pytest.mark.browser
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 SCREENSHOTS = ROOT / "_build" / "screenshots"
 PHONE = {"width": 390, "height": 844, "deviceScaleFactor": 3, "mobile": True}
-LOCAL_SCHEMES = {"data", "blob", "about", "chrome", "chrome-extension", "devtools"}
+LOCAL_SCHEMES = {"data", "blob", "about", "chrome", "chrome-extension", "devtools", "file"}
 CHROMIUM_FLAGS = (
     "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
@@ -411,3 +411,20 @@ def test_links_inside_the_site_resolve(browser, server, site):
                 if not (target.is_file() or (target / "index.html").is_file()):
                     missing.append((page, href))
     assert missing == []
+
+
+def test_briefing_prints_on_one_page(browser, site, tmp_path):
+    """`make briefing`'s key findings fit one A4 page when printed (Chromium's own PDF output)."""
+    import importlib.util
+    import sys
+
+    spec = importlib.util.spec_from_file_location("briefing", ROOT / "scripts" / "briefing.py")
+    briefing = importlib.util.module_from_spec(spec)
+    sys.modules["briefing"] = briefing
+    spec.loader.exec_module(briefing)
+    files = briefing.write_briefing(ROOT, site, tmp_path / "briefing")
+    browser.open(files["html"].as_uri(), wait_for_charts=False)
+    assert browser.errors() == [] and browser.requests == [files["html"].as_uri()]
+    pdf = base64.b64decode(browser.driver.execute_cdp_cmd("Page.printToPDF", {"preferCSSPageSize": True})["data"])
+    pages = len(re.findall(rb"/Type\s*/Page\b(?!s)", pdf))
+    assert pages == 1, f"the briefing prints on {pages} pages"

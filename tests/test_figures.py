@@ -167,3 +167,67 @@ def test_vega_bundle_runs_in_its_own_scope():
     script = vega_bundle_script("const _=1;window.vegaEmbed=function(){};", "9.9")
     assert script.splitlines()[1] == "(function () {" and script.rstrip().endswith("})();")
     assert '"use strict";' in script
+
+
+def _notebook_figures() -> list[dict]:
+    import nbformat
+
+    from book import chapter_notebooks
+
+    key = "application/papermill.record/" + figures.FIGURE_MIME
+    found = []
+    for path in chapter_notebooks():
+        for cell in nbformat.read(path, as_version=4).cells:
+            for output in cell.get("outputs", []):
+                data = output.get("data", {})
+                for mime in (key, figures.FIGURE_MIME):
+                    if mime in data:
+                        found.append(data[mime])
+    return found
+
+
+PALETTE = {c.upper() for c in (charts.BLUE, charts.ORANGE, charts.SKY, charts.GREEN, charts.VERMILLION, charts.PURPLE,
+                               charts.GREY, charts.TEXT_COLOUR, charts.MUTED_COLOUR, *charts.LIKERT_COLOURS,
+                               "#FFFFFF", "#888888")} | {"WHITE"}
+
+
+def _hex(colour: str) -> str:
+    """'#888' -> '#888888', upper case."""
+    colour = colour.upper()
+    return "#" + "".join(c * 2 for c in colour[1:]) if len(colour) == 4 and colour.startswith("#") else colour
+
+
+def _colours(value) -> set[str]:
+    found = set()
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if key in {"color", "fill", "stroke", "background", "domainColor", "tickColor", "labelColor", "titleColor",
+                       "subtitleColor", "range", "value"} and isinstance(item, (str, list)):
+                found |= {_hex(v) for v in ([item] if isinstance(item, str) else item)
+                          if isinstance(v, str) and (v.startswith("#") or v.lower() == "white")}
+            found |= _colours(item)
+    elif isinstance(value, list):
+        for item in value:
+            found |= _colours(item)
+    return found
+
+
+def _contains(actual, expected) -> bool:
+    """Every setting of `expected` is in `actual` (Altair adds defaults of its own)."""
+    if isinstance(expected, dict):
+        return isinstance(actual, dict) and all(k in actual and _contains(actual[k], v) for k, v in expected.items())
+    return actual == expected
+
+
+def test_every_published_figure_uses_the_one_theme_and_the_colour_blind_safe_palette():
+    published = _notebook_figures()
+    assert len(published) >= 13
+    for payload in published:
+        spec = payload["spec"]
+        assert spec["config"]["font"] == charts.FONT and spec["config"]["title"]["color"] == charts.TEXT_COLOUR, payload["id"]
+        assert _contains(spec["config"], json.loads(json.dumps(charts.THEME))), payload["id"]
+        assert _colours(spec) <= PALETTE, (payload["id"], _colours(spec) - PALETTE)
+
+
+def test_the_palette_check_can_fail():
+    assert _colours({"mark": {"color": "#FF0000"}}) - PALETTE == {"#FF0000"}
