@@ -1,0 +1,53 @@
+"""Helpers for tests of new waves: the scripts as modules, and data folders holding synthetic waves."""
+
+from __future__ import annotations
+
+import importlib.util
+import shutil
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+SCRIPTS = ROOT / "scripts"
+
+
+def load_script(name: str):
+    """scripts/<name>.py as a module (scripts/ on sys.path, as when the script runs)."""
+    if str(SCRIPTS) not in sys.path:
+        sys.path.insert(0, str(SCRIPTS))
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.spec_from_file_location(name, SCRIPTS / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def add_option(codebook_text: str, after: str, option: str) -> str:
+    """Codebook YAML with `option` (one flow mapping line) inserted after the line `after`."""
+    assert after in codebook_text, after
+    indent = after[: len(after) - len(after.lstrip())]
+    return codebook_text.replace(after + "\n", f"{after}\n{indent}{option}\n", 1)
+
+
+def data_dir(tmp: Path, *, codebook_text: str | None = None) -> Path:
+    """A copy of data/ (codebook, claims, register, the 2022 wave) to add synthetic waves to."""
+    data = tmp / "data"
+    shutil.copytree(ROOT / "data", data)
+    if codebook_text is not None:
+        (data / "codebook.yml").write_text(codebook_text, encoding="utf-8")
+    return data
+
+
+def write_synthetic_wave(data: Path, wave: str, *, n: int, seed: int, **options) -> Path:
+    """A valid synthetic wave (scripts/synth_wave.py) written into data/waves/<wave>/."""
+    from kamsurvey.codebook import load_codebook
+    from kamsurvey.importer import wave_yaml, write_responses
+
+    synth = load_script("synth_wave")
+    frame = synth.generate(load_codebook(data / "codebook.yml"), n, seed=seed, wave=wave, **options)
+    folder = data / "waves" / wave
+    write_responses(frame, folder / "responses.csv")
+    (folder / "wave.yml").write_text(wave_yaml(synth.wave_meta(wave, n, seed=seed)), encoding="utf-8")
+    return folder
