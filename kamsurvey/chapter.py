@@ -4,6 +4,17 @@ Chapters stay short: each cell asks this object for a table, a figure or a
 glued number. The object loads (and so validates) the wave once, and builds
 every figure through the same chart functions, so that no analysis is written
 twice across chapters.
+
+Any wave, not only 2022. A later wave may leave a question out, have nobody in a
+sector, a different n, or options added since (`since` in the codebook). Nothing
+here raises for that and nothing prints a number it does not have: every glue
+helper still glues each of its keys (a `{glue:text}` key left unglued fails the
+-W build), with `NOT_ASKED` or `NO_RESPONDENTS` in place of the number; a figure
+whose question was not asked keeps its number and anchor and says so in place of
+bars; `wave_note` puts beside a figure what a reader of this wave needs: that the
+question was not asked, or its change since the previous wave, or why it cannot
+be compared. Use `glue_when` for a chapter's own phrase logic, so that it runs
+only when its questions have answers.
 """
 
 from __future__ import annotations
@@ -15,14 +26,24 @@ from typing import Iterable, Mapping
 
 import pandas as pd
 
-from . import charts, claims, figures, phrasing, policy, tabulate
+from . import charts, claims, figures, phrasing, policy, tabulate, trend
 from .codebook import Question
-from .stats import Comparison, Proportion, compare_proportions
+from .stats import CONFIDENCE, Comparison, Proportion, compare_proportions
 from .waves import Wave, load_wave
 
 SECTOR = "sector"
 SECTORS = ("pharma", "other")
 CLAIMS_WAVE = "2022"
+NOT_ASKED = "[not asked]"
+NO_RESPONDENTS = "[no respondents]"
+NO_RANK = "[none]"
+
+
+@dataclass(frozen=True)
+class Unavailable(Proportion):
+    """A share this wave cannot give: glued as its marker (`why`), never as a number."""
+
+    why: str = NOT_ASKED
 
 
 def _glue(name: str, value) -> None:
@@ -71,27 +92,73 @@ class Chapter:
         """False when this wave left the question out: the text then says so."""
         return tabulate.is_present(self.frame, self.question(question_id))
 
+    def unavailable(self, *question_ids: str) -> str | None:
+        """NOT_ASKED if this wave left out any of the questions, NO_RESPONDENTS if nobody answered one; else None."""
+        if not all(self.asked(q) for q in question_ids):
+            return NOT_ASKED
+        if any(not tabulate.answered(self.frame, self.question(q)).any() for q in question_ids):
+            return NO_RESPONDENTS
+        return None
+
     def subset(self, within: Mapping[str, str] | None) -> pd.DataFrame:
         return tabulate.within(self.frame, self.codebook, within)
 
     def table(self, question_id: str, *, percent_of: str = tabulate.RESPONDENTS,
               within: Mapping[str, str] | None = None) -> pd.DataFrame:
-        return policy.flag_low_base(tabulate.option_table(self.subset(within), self.question(question_id), percent_of=percent_of))
+        """Options offered in this wave (an option added in a later wave has no row), with the low-base flag."""
+        question = self.question(question_id)
+        table = tabulate.option_table(self.subset(within), question, percent_of=percent_of)
+        offered = table["code"].isin(question.codes(self.meta.wave))
+        return policy.flag_low_base(table if offered.all() else table[offered].reset_index(drop=True))
 
     def share(self, question_id: str, codes: Iterable[str], *, within: Mapping[str, str] | None = None) -> Proportion:
+        if not all(self.asked(q) for q in (question_id, *(within or {}))):
+            return Unavailable(0, 0)
         return tabulate.share_of_respondents(self.subset(within), self.question(question_id), list(codes))
 
     def mention_share(self, question_id: str, codes: Iterable[str]) -> Proportion:
+        if not self.asked(question_id):
+            return Unavailable(0, 0)
         return tabulate.share_of_mentions(self.frame, self.question(question_id), list(codes))
 
     def share_from_every_group(self, question_id: str, groups: Iterable[str]) -> Proportion:
+        if not self.asked(question_id):
+            return Unavailable(0, 0)
         return tabulate.share_choosing_from_every_group(self.frame, self.question(question_id), list(groups))
 
     def mean_choices(self, question_id: str) -> float:
         return tabulate.mean_choices(self.frame, self.question(question_id))
 
+    def questions_asked(self) -> list[Question]:
+        return [q for q in self.codebook if self.asked(q.id)]
+
     def ranking(self, question_id: str, *, percent_of: str = tabulate.RESPONDENTS) -> list[str]:
-        return tabulate.rank_options(tabulate.option_table(self.frame, self.question(question_id), percent_of=percent_of))
+        """Option codes from most to least chosen; empty when the question has no answers in this wave.
+
+        The answers of a multi-select question only: its exclusive option ('none', 'nothing')
+        is not one of them, and the text reports its share on its own.
+        """
+        if self.unavailable(question_id):
+            return []
+        table = self.table(question_id, percent_of=percent_of)
+        table = table[~table["exclusive"].astype(bool)] if self.question(question_id).is_multi else table
+        return tabulate.rank_options(table) if table["count"].sum() > 0 else []
+
+    def best_rank(self, question_id: str, codes: Iterable[str], *, percent_of: str = tabulate.RESPONDENTS) -> tuple[str, int] | None:
+        """The best placed of `codes` and its rank (1 = most chosen), or None when none of them is ranked."""
+        ranked = self.ranking(question_id, percent_of=percent_of)
+        placed = [c for c in codes if c in ranked]
+        if not placed:
+            return None
+        best = min(placed, key=ranked.index)
+        return best, ranked.index(best) + 1
+
+    def top_label(self, question_id: str, rank: int = 1, *, percent_of: str = tabulate.RESPONDENTS) -> str:
+        """The label of the option at `rank` (1 = most chosen), or the marker saying why there is none."""
+        ranked = self.ranking(question_id, percent_of=percent_of)
+        if len(ranked) < rank:
+            return self.unavailable(question_id) or NO_RANK
+        return self.question(question_id).label(ranked[rank - 1])
 
     def sector_comparison(self, question_id: str, codes: Iterable[str]) -> Comparison:
         """Pharma minus other sectors, for the share choosing any of `codes`."""
@@ -105,6 +172,10 @@ class Chapter:
         """Per-sector table with the small-base policy applied (cells under five suppressed)."""
         question = self.question(question_id)
         table = tabulate.by_group(self.frame, self.codebook, question, SECTOR, percent_of=percent_of)
+        if len(table):
+            # options not offered in this wave, and sectors with nobody in them, have nothing to show
+            keep = table["code"].isin(question.codes(self.meta.wave)) & table.groupby("group_code")["base"].transform("max").gt(0)
+            table = table[keep].reset_index(drop=True)
         with warnings.catch_warnings():
             # a disclosure the totals force is recorded in attrs["disclosed_by_totals"], not printed on the page
             warnings.simplefilter("ignore", policy.DisclosureWarning)
@@ -121,6 +192,7 @@ class Chapter:
         return bool(table.loc[table["code"].isin(list(codes)), "suppressed"].any())
 
     def top_labels(self, question_id: str, k: int, *, percent_of: str = tabulate.RESPONDENTS) -> list[str]:
+        """Labels of the k most chosen options (fewer, or none, when the wave has fewer answers)."""
         question = self.question(question_id)
         return [question.label(code) for code in self.ranking(question_id, percent_of=percent_of)[:k]]
 
@@ -226,7 +298,44 @@ class Chapter:
         _glue(f"q_{question_id}", self.question(question_id).wording_in(self.meta.wave))
 
     def glue_mean(self, name: str, question_id: str, digits: int = 1) -> None:
-        _glue(name, phrasing.mean_words(self.mean_choices(question_id), digits))
+        _glue(name, self.unavailable(question_id) or phrasing.mean_words(self.mean_choices(question_id), digits))
+
+    def glue_when(self, name: str, needs: Iterable[str], compute) -> None:
+        """Glue `compute()` when every question in `needs` has answers in this wave, else the marker saying why.
+
+        For a chapter's own phrase logic (a ranking turned into words, say), which would
+        raise or mislead on a question this wave left out.
+        """
+        marker = self.unavailable(*needs)
+        _glue(name, marker if marker else compute())
+
+    def glue_top(self, name: str, question_id: str, *, rank: int = 1, percent_of: str = tabulate.RESPONDENTS,
+                 label=str) -> str | None:
+        """The option at `rank`: its label (through `label`, e.g. str.lower) as `name`, its share as `name_pct` etc.
+
+        Shares are of mentions or of respondents as `percent_of` says. Returns the option's
+        code, or None when the wave cannot rank it (the keys then hold the marker).
+        """
+        ranked = self.ranking(question_id, percent_of=percent_of)
+        code = ranked[rank - 1] if rank <= len(ranked) else None
+        if code is None:
+            missing = self.unavailable(question_id) or NO_RANK
+            _glue(name, missing)
+            self.glue_share(name, Unavailable(0, 0, missing))
+            return None
+        _glue(name, label(self.question(question_id).label(code)))
+        self.glue_share(name, self._share_of(question_id, [code], percent_of))
+        return code
+
+    def glue_ranked(self, prefix: str, question_id: str, k: int, *, percent_of: str = tabulate.RESPONDENTS,
+                    label=str) -> list[str]:
+        """`glue_top` for ranks 1..k as `<prefix>1` ... `<prefix>k`; returns the codes ranked (up to k)."""
+        codes = [self.glue_top(f"{prefix}{rank}", question_id, rank=rank, percent_of=percent_of, label=label)
+                 for rank in range(1, k + 1)]
+        return [code for code in codes if code is not None]
+
+    def _share_of(self, question_id: str, codes: list[str], percent_of: str) -> Proportion:
+        return self.mention_share(question_id, codes) if percent_of == tabulate.MENTIONS else self.share(question_id, codes)
 
     def glue_sector_test(self, name: str, question_id: str, codes: Iterable[str]) -> Comparison:
         """Pharma against other sectors for one share: both shares, the difference and its
@@ -237,6 +346,9 @@ class Chapter:
         codes = list(codes)
         comparison = self.sector_comparison(question_id, codes)
         pharma, other = comparison.first, comparison.second
+        if self.unavailable(question_id, SECTOR) or not pharma.base or not other.base:
+            self._glue_sector_untestable(name, question_id, pharma, other)
+            return comparison
         withheld = self.reveals_suppressed(question_id, codes)
         for label, proportion in (("pharma", pharma), ("other", other)):
             _glue(f"{name}_{label}_pct", policy.SUPPRESSED_MARK if withheld else phrasing.percent(proportion.share))
@@ -267,6 +379,26 @@ class Chapter:
               f"{'p = %.2f' % comparison.p_boschloo if comparison.p_boschloo >= 0.01 else 'p < 0.01'}): {verdict}")
         return comparison
 
+    def _glue_sector_untestable(self, name: str, question_id: str, pharma: Proportion, other: Proportion) -> None:
+        """Every key of a sector test, when this wave cannot compare the sectors (and says why)."""
+        marker = self.unavailable(question_id, SECTOR)
+        empty = [label for label, p in (("pharma", pharma), ("other sectors", other)) if not p.base]
+        for label, proportion in (("pharma", pharma), ("other", other)):
+            _glue(f"{name}_{label}_pct", marker or (phrasing.percent(proportion.share) if proportion.base else NO_RESPONDENTS))
+            _glue(f"{name}_{label}_base", marker or int(proportion.base))
+        for part in ("diff", "diff_ci", "p"):
+            _glue(f"{name}_{part}", "not shown")
+        if not self.asked(question_id):
+            why = f"the question was not asked in the {self.meta.wave} survey"
+        elif not self.asked(SECTOR):
+            why = f"the {self.meta.wave} survey did not ask respondents' sector"
+        elif marker:
+            why = f"nobody answered the question in the {self.meta.wave} survey"
+        else:
+            why = f"no respondent in {phrasing.list_words(empty)} answered it in the {self.meta.wave} survey"
+        _glue(f"{name}_verdict", f"{why}, so the sectors cannot be compared")
+        _glue(f"{name}_summary", f"not available: {why}, so the sectors cannot be compared")
+
     def glue_figure(self, figure: figures.Figure) -> None:
         """Glue a figure under its id, for a `{glue:figure}` directive with the same :name:."""
         from myst_nb import glue
@@ -275,6 +407,12 @@ class Chapter:
 
     def glue_share(self, name: str, proportion: Proportion, *, words: str = "approx") -> None:
         """Glue a share in every form the prose needs: 59%, 66, 112, 50%–68%, nearly 60%."""
+        if not proportion.base:
+            marker = getattr(proportion, "why", NO_RESPONDENTS)
+            for form in ("pct", "n", "ci", "words", "fraction"):
+                _glue(f"{name}_{form}", marker)
+            _glue(f"{name}_base", marker if isinstance(proportion, Unavailable) else 0)
+            return
         low, high = proportion.interval
         _glue(f"{name}_pct", phrasing.percent(proportion.share))
         _glue(f"{name}_n", int(proportion.count))
@@ -300,8 +438,41 @@ class Chapter:
             question=question,
         )
 
+    def _no_data(self, question_id: str, *, by_sector: bool = False) -> str | None:
+        """Why a figure of this question has nothing to draw in this wave (None: it has)."""
+        wave = self.meta.wave
+        if not self.asked(question_id):
+            return f"Not asked in the {wave} survey."
+        if by_sector and not self.asked(SECTOR):
+            return f"The {wave} survey did not ask respondents' sector, so there is no breakdown by sector."
+        if not tabulate.answered(self.frame, self.question(question_id)).any():
+            return f"Nobody answered this question in the {wave} survey."
+        return None
+
+    def unavailable_figure(self, fig_id: str, question_id: str, reason: str) -> figures.Figure:
+        """The figure keeps its number, title and anchor, and says why it has no data in this wave."""
+        question = self.question(question_id)
+        title = question.wording_in(self.meta.wave)
+        chart = charts.notice(title, reason, self.meta.source_line())
+        meta = self.meta
+        return figures.Figure(
+            id=fig_id,
+            title=title,
+            spec=chart.to_dict(),
+            table={"columns": ["Note"], "rows": [[reason]]},
+            alt=f"{reason} Question: {title}",
+            wave=meta.wave,
+            wave_title=meta.title,
+            published=meta.published.isoformat() if meta.published else None,
+            reconstructed=meta.reconstructed,
+            question=question_id,
+            extra={"unavailable": reason},
+        )
+
     def bars_figure(self, fig_id: str, question_id: str, *, percent_of: str = tabulate.RESPONDENTS,
                     sort: bool = True, grouped: bool = False) -> figures.Figure:
+        if reason := self._no_data(question_id):
+            return self.unavailable_figure(fig_id, question_id, reason)
         question = self.question(question_id)
         table = self.table(question_id, percent_of=percent_of)
         groups = dict(self.codebook.groups) if grouped else None
@@ -311,10 +482,14 @@ class Chapter:
                             base=int(table.attrs["respondents"]), question=question_id)
 
     def likert_figure(self, fig_id: str, question_id: str) -> figures.Figure:
+        if reason := self._no_data(question_id):
+            return self.unavailable_figure(fig_id, question_id, reason)
         question = self.question(question_id)
         rows = [("All respondents", self.table(question_id))]
         for option in self.question(SECTOR).options:
-            rows.append((option.label, self.table(question_id, within={SECTOR: option.code})))
+            table = self.table(question_id, within={SECTOR: option.code})
+            if table.attrs["respondents"]:  # a sector nobody in this wave belongs to has no row
+                rows.append((option.label, table))
         chart = charts.likert_bars(rows, question, self.meta)
         stacked = pd.concat([t.assign(row=label) for label, t in rows], ignore_index=True)
         return self._figure(fig_id, chart, stacked[["row"] + [c for c in stacked.columns if c != "row"]],
@@ -323,6 +498,8 @@ class Chapter:
 
     def sector_figure(self, fig_id: str, question_id: str, *, percent_of: str = tabulate.RESPONDENTS,
                       sort: bool = True) -> figures.Figure:
+        if reason := self._no_data(question_id, by_sector=True):
+            return self.unavailable_figure(fig_id, question_id, reason)
         question = self.question(question_id)
         table = self.sector_breakdown(question_id, percent_of=percent_of)
         order = charts.bar_order(self.table(question_id, percent_of=percent_of), sort=sort)
@@ -335,3 +512,66 @@ class Chapter:
         chart = charts.spectrum_diagram(ends, title=title, source=source)
         table = pd.DataFrame([{"label": e["label"], "row": e["rewarded_on"].replace("\n", " ")} for e in ends])
         return self._figure(fig_id, chart, table, kind="Diagram", title=title, base=None, question=None)
+
+    # -- this wave against the previous one --------------------------------------
+    def wave_note(self, question_id: str):
+        """What a reader of this wave needs beside a figure of `question_id`, or None (the 2022 edition).
+
+        - the question was not asked in this wave: says so, and how the text shows it;
+        - compared with a previous wave (`compare_with`): the change since, or why the
+          question cannot be compared (wording or options changed, not asked then).
+        """
+        from IPython.display import Markdown
+
+        question = self.question(question_id)
+        wave = self.meta.wave
+        if not self.asked(question_id):
+            earlier = f" The {self.previous.meta.wave} edition has the question's last results." if self.previous else ""
+            return Markdown("\n".join([
+                f":::{{admonition}} Not asked in the {wave} survey",
+                ":class: important",
+                "",
+                f"The {wave} questionnaire left out the question ‘{question.wording}’, so this edition has no figures "
+                f"for it: the numbers in the text that depend on it read {NOT_ASKED}.{earlier}",
+                ":::",
+            ]))
+        if self.previous is None:
+            return None
+        previous = self.previous
+        verdict = trend.comparability(question, wave, previous.meta.wave, frame=self.frame,
+                                      previous_frame=previous.responses)
+        if not verdict.comparable:
+            return Markdown(trend.not_compared_markdown(verdict))
+        table = trend.option_changes(question, self.codebook, self.frame, previous.responses,
+                                     wave=wave, previous_wave=previous.meta.wave)
+        return Markdown(trend.change_markdown(question, table))
+
+    def comparison_note(self):
+        """For the methodology: how this wave is compared with the previous one, and which questions cannot be."""
+        from IPython.display import Markdown
+
+        if self.previous is None:
+            return None
+        wave, before = self.meta.wave, self.previous.meta.wave
+        verdicts = trend.comparable_questions(self.codebook, wave, before, self.frame, self.previous.responses)
+        compared = [v for v in verdicts.values() if v.comparable]
+        not_compared = [v for v in verdicts.values() if not v.comparable]
+        lines = [
+            f":::{{admonition}} Comparing the {wave} survey with the {before} survey",
+            ":class: note",
+            "",
+            f"Beside each figure, a note sets this wave's shares against the {before} survey's: both shares, the "
+            f"difference in percentage points with its {phrasing.percent(CONFIDENCE)} Newcombe interval, and whether the change is more than "
+            "noise (Fisher's exact test, adjusted with Holm's method for the several answers of a question). The "
+            "two surveys are separate samples of self-selected respondents, so a change can also come from who "
+            "chose to answer.",
+            "",
+            f"{phrasing.capitalise(phrasing.number_words(len(compared)))} of the "
+            f"{phrasing.number_words(len(verdicts))} questions are compared. A question is compared only when both "
+            "surveys asked it with the same wording and the same answers to choose from.",
+        ]
+        if not_compared:
+            lines += ["", "Not compared:", ""]
+            lines += [f"- ‘{self.question(v.question).short_title}’: {v.reason}" for v in not_compared]
+        lines.append(":::")
+        return Markdown("\n".join(lines))

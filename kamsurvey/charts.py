@@ -402,3 +402,18 @@ def spectrum_diagram(ends: Sequence[dict], *, title: str, source: str) -> alt.To
     ).properties(width=WIDTH, height=200)
     subtitle = ["A diagram of the article's argument, not a chart of survey data."]
     return _finish(chart, wrap(title), subtitle, source)
+
+
+def notice(title: str, message: str, source: str) -> alt.TopLevelMixin:
+    """A figure with no data in this wave (question not asked, nobody to count): the reason in place of bars.
+
+    Keeps the figure's number, title and anchor in every edition, so that links and
+    cross-references hold, while saying plainly why there is nothing to draw.
+    """
+    chart = (
+        alt.Chart(alt.Data(values=[{"message": message}]))
+        .mark_text(align="left", baseline="middle", fontSize=14, color=MUTED_COLOUR, x=0, y=24)
+        .encode(text="message:N")
+        .properties(width=WIDTH - LABEL_LIMIT // 2, height=48)
+    )
+    return _finish(chart, wrap(title), [], source)

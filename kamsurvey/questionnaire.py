@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Iterable
+
 from .codebook import Codebook, Question
 
 TYPE_WORDS = {
@@ -25,9 +27,10 @@ def asked_of_words(question: Question, codebook: Codebook) -> str:
     return f"Respondents who answered ‘{source.label(question.asked_of.option)}’ at Q{source.number}"
 
 
-def question_markdown(question: Question, codebook: Codebook, wave: str | None = None) -> str:
+def question_markdown(question: Question, codebook: Codebook, wave: str | None = None, *, asked: bool = True) -> str:
     lines = [f"**Q{question.number}. {_escape(question.wording_in(wave))}**", ""]
-    details = [
+    details = [f"Not asked in the {wave} survey: the question was left out of its questionnaire"] if not asked else []
+    details += [
         f"Column{'s' if question.is_multi else ''} in the data: `{question.id}{'__<option>' if question.is_multi else ''}`",
         f"Type: {TYPE_WORDS[question.type]}",
         f"Asked of: {asked_of_words(question, codebook)}",
@@ -50,10 +53,15 @@ def question_markdown(question: Question, codebook: Codebook, wave: str | None =
             notes.append(codebook.group_label(option.group).lower())
         if option.reconstructed:
             notes.append("reconstructed")
+        if wave is not None and option.since is not None and str(option.since) == str(wave):
+            notes.append(f"new in {wave}")
         suffix = f" ({'; '.join(notes)})" if notes else ""
         lines.append(f"1. {_escape(option.label)} `{option.code}`{suffix}")
     return "\n".join(lines)
 
 
-def questionnaire_markdown(codebook: Codebook, wave: str | None = None) -> str:
-    return "\n\n".join(question_markdown(q, codebook, wave) for q in sorted(codebook.questions, key=lambda q: q.number))
+def questionnaire_markdown(codebook: Codebook, wave: str | None = None, *, not_asked: Iterable[str] = ()) -> str:
+    """Every question in order; those in `not_asked` (left out of this wave) are listed and marked so."""
+    left_out = set(not_asked)
+    return "\n\n".join(question_markdown(q, codebook, wave, asked=q.id not in left_out)
+                       for q in sorted(codebook.questions, key=lambda q: q.number))
