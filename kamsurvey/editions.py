@@ -6,6 +6,8 @@ root serves it, and older editions stay at `editions/<wave>/` with a banner.
 
 from __future__ import annotations
 
+import html
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -42,3 +44,69 @@ def load_editions(data_dir: str | Path) -> list[Edition]:
 
 def current_edition(editions: list[Edition]) -> Edition:
     return editions[-1]
+
+
+def edition_of(editions: list[Edition], wave: str) -> Edition:
+    for edition in editions:
+        if edition.wave == str(wave):
+            return edition
+    raise KeyError(f"{EDITIONS_FILE} has no edition {wave!r}; editions: {', '.join(e.wave for e in editions)}")
+
+
+def editions_up_to(editions: list[Edition], wave: str) -> list[Edition]:
+    """The editions published up to and including `wave`'s (what an edition can list of its own time)."""
+    waves = [e.wave for e in editions]
+    return editions[: waves.index(str(wave)) + 1] if str(wave) in waves else list(editions)
+
+
+def edition_title(wave: str, fieldwork: str) -> str:
+    """'2022 survey (July–September 2022)': how the register names an edition."""
+    return f"{wave} survey ({fieldwork})"
+
+
+def edition_entry(edition: Edition) -> str:
+    """The YAML lines of one edition in the register's own layout."""
+    compare = f'"{edition.compare_with}"' if edition.compare_with else "null"
+    title = json.dumps(edition.title, ensure_ascii=False)  # a JSON string is a valid YAML scalar
+    return f'  - wave: "{edition.wave}"\n    title: {title}\n    compare_with: {compare}\n'
+
+
+def register_text(text: str, edition: Edition) -> str:
+    """The register's text with `edition` appended last (its comments and layout kept)."""
+    existing = editions_from_mapping(yaml.safe_load(text))
+    if any(e.wave == edition.wave for e in existing):
+        raise ValueError(f"{EDITIONS_FILE}: edition {edition.wave!r} is already registered")
+    updated = text if text.endswith("\n") else text + "\n"
+    updated += edition_entry(edition)
+    if editions_from_mapping(yaml.safe_load(updated))[-1] != edition:  # the layout assumption held
+        raise ValueError(f"{EDITIONS_FILE}: could not append edition {edition.wave!r} to its list")
+    return updated
+
+
+def editions_js(editions: list[Edition]) -> str:
+    """The site's editions index, loaded by kam.js from the site root: the latest edition and every edition."""
+    info = {"latest": current_edition(editions).wave,
+            "editions": [{"wave": e.wave, "title": e.title} for e in editions]}
+    payload = json.dumps(info, ensure_ascii=False, sort_keys=True).replace("<", "\\u003c")
+    return ("/* Editions of this book, written by scripts/build_site.py from data/editions.yml. */\n"
+            'if (typeof window.kamEditionsLoaded === "function") {\n'
+            f"  window.kamEditionsLoaded({payload});\n"
+            "}\n")
+
+
+def editions_list_html(records, wave: str) -> str:
+    """The editions page's list: `<ul id="kam-editions-list">`, one item per edition up to `wave`'s.
+
+    `records` are `kamsurvey.citation.EditionRecord`s (title, fieldwork, n, published, permanent
+    address). This static list is what a reader without JavaScript sees; kam.js replaces it
+    with the site's live list (editions.js), which also names editions published later.
+    """
+    waves = [r.wave for r in records]
+    shown = records[: waves.index(str(wave)) + 1] if str(wave) in waves else list(records)
+    items = []
+    for record in shown:
+        date = f", published {record.published.isoformat()}" if record.published else ""
+        this = " (this edition)" if record.wave == str(wave) else ""
+        items.append(f'<li><a href="{html.escape(record.url)}">{html.escape(record.title)}</a>{this}: '
+                     f"{record.n:,} respondents, {html.escape(record.fieldwork)}{date}</li>")
+    return '<ul id="kam-editions-list" class="kam-editions">\n' + "\n".join(items) + "\n</ul>"
