@@ -3,10 +3,8 @@ their figures, the slide images and the citation, written the same way every tim
 
 from __future__ import annotations
 
-import importlib.util
 import re
 import struct
-import sys
 from html import unescape
 from pathlib import Path
 
@@ -14,14 +12,11 @@ import pytest
 
 from book import ROOT
 from kamsurvey import citation
-from sitecheck import external, loaded_resources
+from sitecheck import external, load_script, loaded_resources
 
 pytestmark = pytest.mark.slow
 
-spec = importlib.util.spec_from_file_location("briefing", ROOT / "scripts" / "briefing.py")
-briefing = importlib.util.module_from_spec(spec)
-sys.modules["briefing"] = briefing  # its dataclasses look their module up
-spec.loader.exec_module(briefing)
+briefing = load_script(ROOT / "scripts" / "briefing.py")
 
 LINK = re.compile(r"\[([^\]]+)\]\(([^)]+)\)")
 

@@ -31,6 +31,7 @@ from urllib.parse import urljoin, urlparse
 import pytest
 
 from book import ROOT
+from sitecheck import load_script
 
 pytestmark = pytest.mark.browser
 
@@ -74,10 +75,8 @@ def tools() -> dict[str, str]:
     return {"chromium": chromium, "driver": driver}
 
 
-class QuietHandler(http.server.SimpleHTTPRequestHandler):
-    extensions_map = {**http.server.SimpleHTTPRequestHandler.extensions_map, ".csv": "text/csv; charset=utf-8",
-                      ".svg": "image/svg+xml", ".js": "text/javascript", ".cff": "text/plain; charset=utf-8",
-                      ".bib": "text/plain; charset=utf-8"}
+class QuietHandler(load_script(ROOT / "scripts" / "serve.py").Handler):
+    """What `make serve` serves, without a log line per request."""
 
     def log_message(self, *args) -> None:
         pass
@@ -415,13 +414,7 @@ def test_links_inside_the_site_resolve(browser, server, site):
 
 def test_briefing_prints_on_one_page(browser, site, tmp_path):
     """`make briefing`'s key findings fit one A4 page when printed (Chromium's own PDF output)."""
-    import importlib.util
-    import sys
-
-    spec = importlib.util.spec_from_file_location("briefing", ROOT / "scripts" / "briefing.py")
-    briefing = importlib.util.module_from_spec(spec)
-    sys.modules["briefing"] = briefing
-    spec.loader.exec_module(briefing)
+    briefing = load_script(ROOT / "scripts" / "briefing.py")
     files = briefing.write_briefing(ROOT, site, tmp_path / "briefing")
     browser.open(files["html"].as_uri(), wait_for_charts=False)
     assert browser.errors() == [] and browser.requests == [files["html"].as_uri()]
