@@ -1,5 +1,5 @@
 # Two commands on a fresh machine with Python 3.11 and make:
-#   make book   build the site for the current wave into _build/html/
+#   make book   build the current edition into _build/html/ and the site (every edition) into _build/site/
 #   make test   everything CI checks
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -13,11 +13,14 @@ STAMP := $(VENV)/.installed-$(shell cat requirements.txt pyproject.toml | sha256
 PIP_TOOLS := pip-tools==7.6.2
 # Kernels started by papermill and nbval must be this environment's python.
 export PATH := $(CURDIR)/$(BIN):$(PATH)
+# ... and import this checkout's kamsurvey, whatever checkout the editable install last pointed at.
+export PYTHONPATH := $(CURDIR)$(if $(PYTHONPATH),:$(PYTHONPATH))
 
 .PHONY: help venv book chapters html site test test-unit test-nbval test-build test-browser wave briefing serve bench lock clean
 
 help:
-	@echo "make book     create .venv, execute the chapters for the current wave, build _build/html/"
+	@echo "make book     create .venv, execute the chapters for the current wave, build _build/html/ and _build/site/"
+	@echo "make site     the website: every edition under _build/site/editions/<wave>/, the latest at the root"
 	@echo "make test     everything CI checks (unit tests, nbval, -W book build, browser tests)"
 	@echo "make wave WAVE=2023 DATA=export.csv   publish a new survey wave"
 	@echo "make lock     regenerate requirements.txt from requirements.in"
@@ -40,7 +43,18 @@ html: $(STAMP)
 	$(BIN)/jupyter-book build . -W -n --keep-going
 	@echo "Open _build/html/index.html"
 
-book: chapters html
+book: chapters html site
+
+# The website: the current edition (already built in _build/html) at editions/<wave>/ and at the root;
+# earlier editions are kept as published, or rebuilt when missing (a clean clone).
+site: html
+	$(PY) scripts/build_site.py --html _build/html
+
+# Publish a new survey wave: import, validate, execute every chapter, build, swap in (scripts/new_wave.py --help).
+wave: $(STAMP)
+	@if [ -z "$(WAVE)" ] || [ -z "$(DATA)" ]; then \
+		echo "usage: make wave WAVE=2023 DATA=path/to/export.csv [ARGS='--fieldwork-start 2023-03-01 ...']"; exit 2; fi
+	$(PY) scripts/new_wave.py --wave "$(WAVE)" --data "$(DATA)" $(ARGS)
 
 # nbval: strict (outputs compared), in the environment pytest runs in, one notebook per worker.
 NBVAL := $(PY) -m pytest --nbval --nbval-current-env -p no:cacheprovider -n 2 --dist loadscope -q chapters

@@ -102,6 +102,8 @@ def run(book: Path, out: Path, *, wave: str, compare_with: str, data_dir: str, j
     if only:
         notebooks = [nb for nb in notebooks if nb.stem in only or str(nb.relative_to(book)) in only]
     os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
+    # kernels import the book's own kamsurvey (a staging copy's, for a new wave), not whatever is installed
+    os.environ["PYTHONPATH"] = os.pathsep.join([str(book)] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p])
     parameters = {"wave": str(wave), "data_dir": data_dir, "compare_with": compare_with or ""}
     staging = Path(tempfile.mkdtemp(prefix="kam-chapters-"))
     failures: list[str] = []
