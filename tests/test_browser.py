@@ -421,3 +421,12 @@ def test_briefing_prints_on_one_page(browser, site, tmp_path):
     pdf = base64.b64decode(browser.driver.execute_cdp_cmd("Page.printToPDF", {"preferCSSPageSize": True})["data"])
     pages = len(re.findall(rb"/Type\s*/Page\b(?!s)", pdf))
     assert pages == 1, f"the briefing prints on {pages} pages"
+
+
+def test_missing_browser_skips_locally_and_fails_in_ci(monkeypatch):
+    monkeypatch.setenv("CI", "false")
+    with pytest.raises(pytest.skip.Exception, match="no chromium"):
+        _unavailable("no chromium")
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="cannot run in CI"):
+        _unavailable("no chromium")
