@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import importlib.util
 import shutil
-import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -12,16 +10,10 @@ SCRIPTS = ROOT / "scripts"
 
 
 def load_script(name: str):
-    """scripts/<name>.py as a module (scripts/ on sys.path, as when the script runs)."""
-    if str(SCRIPTS) not in sys.path:
-        sys.path.insert(0, str(SCRIPTS))
-    if name in sys.modules:
-        return sys.modules[name]
-    spec = importlib.util.spec_from_file_location(name, SCRIPTS / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
+    """scripts/<name>.py as a module (through the tests' one script loader)."""
+    from sitecheck import load_script as load
+
+    return load(SCRIPTS / f"{name}.py")
 
 
 def add_option(codebook_text: str, after: str, option: str) -> str:
