@@ -43,7 +43,8 @@ GROUP_COLOURS = {
     "other": GREY,
     "": BLUE,
 }
-SECTOR_COLOURS = {"pharma": BLUE, "other": ORANGE}
+# Both at least 3:1 against white (WCAG 1.4.11): Okabe–Ito orange is only 2.25:1.
+SECTOR_COLOURS = {"pharma": BLUE, "other": VERMILLION}
 # Purple–orange diverging scale, ordered strongly disagree → strongly agree.
 LIKERT_COLOURS = ["#B35806", "#F1A340", "#C8C8C8", "#998EC3", "#542788"]
 # Segment labels: white on the two dark ends (contrast 4.9 and 10.4), dark text on the light middle
