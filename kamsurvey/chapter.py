@@ -28,7 +28,7 @@ import pandas as pd
 
 from . import charts, claims, figures, phrasing, policy, tabulate, trend
 from .codebook import Question
-from .stats import CONFIDENCE, Comparison, Proportion, compare_proportions
+from .stats import BOSCHLOO, CONFIDENCE, Comparison, Proportion, compare_proportions
 from .waves import Wave, load_wave
 
 SECTOR = "sector"
@@ -364,19 +364,21 @@ class Chapter:
         low, high = comparison.interval
         _glue(f"{name}_diff", phrasing.points(comparison.difference, signed=True))
         _glue(f"{name}_diff_ci", f"{phrasing.points(low, signed=True)} to {phrasing.points(high, signed=True)}")
-        _glue(f"{name}_p", f"p = {comparison.p_boschloo:.2f}" if comparison.p_boschloo >= 0.01 else "p < 0.01")
+        p_text = f"p = {comparison.p_value:.2f}" if comparison.p_value >= 0.01 else "p < 0.01"
+        _glue(f"{name}_p", p_text)
         direction = phrasing.compare_words(comparison.difference, None, higher="higher in pharma", lower="lower in pharma")
         if comparison.significant:
             verdict = f"the share is {direction}, and a difference this size is unlikely to be chance alone"
         else:
-            verdict = (f"the share is {direction} in this sample, but with groups this small a difference "
+            groups = "with groups this small" if comparison.test == BOSCHLOO else "even with groups this large"
+            verdict = (f"the share is {direction} in this sample, but {groups} a difference "
                        "this size could easily arise by chance, so the data neither confirms nor rules it out")
         _glue(f"{name}_verdict", verdict)
         _glue(f"{name}_summary",
               f"{phrasing.percent(pharma.share)} in pharma against {phrasing.percent(other.share)} in other sectors, "
               f"a difference of {phrasing.points(comparison.difference, signed=True)} (95% interval "
-              f"{phrasing.points(low, signed=True)} to {phrasing.points(high, signed=True)}; Boschloo's exact test "
-              f"{'p = %.2f' % comparison.p_boschloo if comparison.p_boschloo >= 0.01 else 'p < 0.01'}): {verdict}")
+              f"{phrasing.points(low, signed=True)} to {phrasing.points(high, signed=True)}; {comparison.test_name} "
+              f"{p_text}): {verdict}")
         return comparison
 
     def _glue_sector_untestable(self, name: str, question_id: str, pharma: Proportion, other: Proportion) -> None:

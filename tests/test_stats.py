@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from kamsurvey.stats import Proportion, compare_proportions, wilson_interval
+from kamsurvey.stats import BOSCHLOO, BOSCHLOO_MAX_CELLS, FISHER, Proportion, compare_proportions, wilson_interval
 
 
 def test_wilson_interval_of_the_articles_headline_share():
@@ -39,3 +39,22 @@ def test_a_small_difference_is_not_called_significant():
 def test_an_empty_group_gives_no_comparison():
     comparison = compare_proportions(Proportion(3, 10), Proportion(0, 0))
     assert math.isnan(comparison.difference) and not comparison.significant
+
+
+def test_small_groups_are_judged_on_boschloo_large_ones_on_fisher():
+    small = compare_proportions(Proportion(18, 47), Proportion(10, 35))
+    assert small.test == BOSCHLOO and small.p_value == small.p_boschloo and small.test_name == "Boschloo's exact test"
+    # Boschloo over a million respondents would need terabytes: Fisher's exact test, in milliseconds
+    large = compare_proportions(Proportion(300_000, 753_739), Proportion(100_000, 225_994))
+    assert large.test == FISHER and math.isnan(large.p_boschloo) and large.p_value == large.p_fisher
+    assert large.test_name == "Fisher's exact test" and large.significant
+    edge = int(math.sqrt(BOSCHLOO_MAX_CELLS)) - 1
+    assert compare_proportions(Proportion(1, edge), Proportion(1, edge)).test == BOSCHLOO
+    assert compare_proportions(Proportion(1, edge + 1), Proportion(1, edge + 1)).test == FISHER
+
+
+def test_the_test_can_be_chosen():
+    forced = compare_proportions(Proportion(40, 300), Proportion(60, 300), boschloo=True)
+    assert forced.test == BOSCHLOO and not math.isnan(forced.p_boschloo)
+    skipped = compare_proportions(Proportion(4, 30), Proportion(6, 30), boschloo=False)
+    assert skipped.test == FISHER and math.isnan(skipped.p_boschloo)
