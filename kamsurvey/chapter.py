@@ -65,6 +65,10 @@ class Chapter:
     previous: Wave | None = None
     data_dir: Path = Path("data")
     _claims: dict | None = field(default=None, repr=False)
+    # rows of each filter (e.g. a sector) and each per-sector breakdown, computed once per chapter:
+    # with a million respondents a subset costs a tenth of a second and is asked for dozens of times
+    _subsets: dict = field(default_factory=dict, repr=False)
+    _breakdowns: dict = field(default_factory=dict, repr=False)
 
     @classmethod
     def load(cls, *, wave: str, data_dir: str, compare_with: str = "") -> "Chapter":
@@ -101,7 +105,13 @@ class Chapter:
         return None
 
     def subset(self, within: Mapping[str, str] | None) -> pd.DataFrame:
-        return tabulate.within(self.frame, self.codebook, within)
+        """Rows of the respondents who gave each `question: option` of `within` (shared: do not modify)."""
+        if not within:
+            return self.frame
+        key = tuple(within.items())
+        if key not in self._subsets:
+            self._subsets[key] = tabulate.within(self.frame, self.codebook, within)
+        return self._subsets[key]
 
     def table(self, question_id: str, *, percent_of: str = tabulate.RESPONDENTS,
               within: Mapping[str, str] | None = None) -> pd.DataFrame:
@@ -170,8 +180,14 @@ class Chapter:
 
     def sector_breakdown(self, question_id: str, *, percent_of: str = tabulate.RESPONDENTS) -> pd.DataFrame:
         """Per-sector table with the small-base policy applied (cells under five suppressed)."""
+        key = (question_id, percent_of)
+        if key not in self._breakdowns:
+            self._breakdowns[key] = self._sector_breakdown(question_id, percent_of)
+        return self._breakdowns[key].copy()
+
+    def _sector_breakdown(self, question_id: str, percent_of: str) -> pd.DataFrame:
         question = self.question(question_id)
-        table = tabulate.by_group(self.frame, self.codebook, question, SECTOR, percent_of=percent_of)
+        table = tabulate.by_group(self.frame, self.codebook, question, SECTOR, percent_of=percent_of, subset=self.subset)
         if len(table):
             # options not offered in this wave, and sectors with nobody in them, have nothing to show
             keep = table["code"].isin(question.codes(self.meta.wave)) & table.groupby("group_code")["base"].transform("max").gt(0)
@@ -201,7 +217,8 @@ class Chapter:
         if self._claims is None:
             ledger = claims.load_claims(self.data_dir / "claims" / f"{CLAIMS_WAVE}.yml", self.codebook)
             self._claims = {
-                claim.id: claims.evaluate_claim(claim, self.frame, self.codebook, self.meta) for claim in ledger
+                claim.id: claims.evaluate_claim(claim, self.frame, self.codebook, self.meta, subsets=self.subset)
+                for claim in ledger
             }
         return self._claims
 

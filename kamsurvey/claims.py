@@ -34,7 +34,7 @@ import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 import pandas as pd
 import yaml
@@ -412,13 +412,13 @@ def _proportion_text(p: Proportion, what: str = "") -> str:
 # --------------------------------------------------------------------------- evaluation
 
 
-def _subset(frame: pd.DataFrame, codebook: Codebook, within: Mapping[str, str] | None) -> pd.DataFrame:
+def _subset(frame: pd.DataFrame, codebook: Codebook, within: Mapping[str, str] | None, subsets=None) -> pd.DataFrame:
     if not within:
         return frame
     for question_id in within:
         if not tabulate.is_present(frame, codebook[question_id]):
             raise CannotCompute(f"question {question_id} is not in this wave")
-    subset = tabulate.within(frame, codebook, within)
+    subset = subsets(within) if subsets is not None else tabulate.within(frame, codebook, within)
     if subset.empty:
         raise CannotCompute(f"no respondents with {_within_text(within)} in this wave")
     return subset
@@ -483,7 +483,7 @@ def _require_answers(frame: pd.DataFrame, question: Question, within: Mapping[st
     return base
 
 
-def _compute(claim: Claim, frame: pd.DataFrame, codebook: Codebook, meta: Any) -> tuple[Any, str, int | None]:
+def _compute(claim: Claim, frame: pd.DataFrame, codebook: Codebook, meta: Any, subsets=None) -> tuple[Any, str, int | None]:
     """(value, value_text, n) of the claim's measure; raises CannotCompute."""
     wave = getattr(meta, "wave", None)
     if claim.measure == "respondents":
@@ -500,7 +500,7 @@ def _compute(claim: Claim, frame: pd.DataFrame, codebook: Codebook, meta: Any) -
     question = codebook[claim.question]
     if not tabulate.is_present(frame, question):
         raise CannotCompute(f"question {question.id} is not in this wave")
-    subset = _subset(frame, codebook, claim.within)
+    subset = _subset(frame, codebook, claim.within, subsets)
     base = _require_answers(subset, question, claim.within)
 
     if claim.measure == "share_of_respondents":
@@ -548,7 +548,7 @@ def _compute(claim: Claim, frame: pd.DataFrame, codebook: Codebook, meta: Any) -
         versus = dict(claim.versus or {})
         first_codes = _selected(_selectors(claim), subset, question, wave)
         other_within = versus.get("within", claim.within)
-        other_frame = _subset(frame, codebook, other_within)
+        other_frame = _subset(frame, codebook, other_within, subsets)
         other_base = _require_answers(other_frame, question, other_within)
         if any(versus.get(key) is not None for key in SELECTORS):
             second_codes = _selected(versus, other_frame, question, wave)
@@ -563,11 +563,16 @@ def _compute(claim: Claim, frame: pd.DataFrame, codebook: Codebook, meta: Any) -
     raise CannotCompute(f"measure {claim.measure} is not implemented")  # unreachable: checked on load
 
 
-def evaluate_claim(claim: Claim, frame: pd.DataFrame, codebook: Codebook, meta: Any = None) -> ClaimResult:
-    """Compute the claim's measure on a wave's frame and say whether the article's words still hold."""
+def evaluate_claim(claim: Claim, frame: pd.DataFrame, codebook: Codebook, meta: Any = None, *,
+                   subsets: Callable[[Mapping[str, str]], pd.DataFrame] | None = None) -> ClaimResult:
+    """Compute the claim's measure on a wave's frame and say whether the article's words still hold.
+
+    `subsets(within)`, if given, returns `tabulate.within(frame, codebook, within)`, e.g. from a
+    chapter's cache of the rows of each sector.
+    """
     allowed_text = format_allowed(claim)
     try:
-        value, value_text, n = _compute(claim, frame, codebook, meta)
+        value, value_text, n = _compute(claim, frame, codebook, meta, subsets)
     except CannotCompute as reason:
         return ClaimResult(claim, CANNOT_COMPUTE, allowed_text=allowed_text, reason=str(reason))
     if isinstance(value, float) and math.isnan(value):
