@@ -3,6 +3,8 @@
 Chapters never read a CSV themselves: they call `load_wave`, which validates the
 file against the codebook first, so a chapter can only ever compute from data
 that passed every check (and a bad file stops with the list of its problems).
+A wave whose files already passed is read from the cache of validated waves
+(`kamsurvey.wavecache`): validated once, not once per chapter.
 """
 
 from __future__ import annotations
@@ -96,11 +98,17 @@ def wave_dir(data_dir: str | Path, wave: str) -> Path:
     return Path(data_dir) / "waves" / str(wave)
 
 
-def load_wave(data_dir: str | Path, wave: str, codebook: Codebook | None = None) -> Wave:
-    """Validated responses and metadata of one wave; raises WaveValidationError listing every problem."""
-    from .validate import read_wave  # validation owns parsing and the file contract: one reader for every caller
+def load_wave(data_dir: str | Path, wave: str, codebook: Codebook | None = None, *, cache: bool = True) -> Wave:
+    """Validated responses and metadata of one wave; raises WaveValidationError listing every problem.
+
+    The first load of a wave's files validates them and caches the typed frame; later loads of
+    the same files (same bytes, codebook and validation code) read the cache instead of
+    validating again (`kamsurvey.wavecache`; `cache=False` or KAM_WAVE_CACHE=off always validates).
+    """
+    from .wavecache import cache_dir, read_wave_cached  # validation owns parsing and the file contract
 
     data_dir = Path(data_dir)
     codebook = codebook or load_codebook(data_dir / "codebook.yml")
-    raw_meta, responses = read_wave(wave_dir(data_dir, wave), codebook)
+    raw_meta, responses = read_wave_cached(wave_dir(data_dir, wave), codebook,
+                                           folder=cache_dir(data_dir) if cache else None)
     return Wave(meta=meta_from_mapping(raw_meta), responses=responses, codebook=codebook)

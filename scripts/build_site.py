@@ -47,6 +47,7 @@ EDITIONS_JS = "editions.js"
 NOT_SOURCES = (".git", ".venv", "_build", "node_modules", "__pycache__", ".pytest_cache", "*.egg-info",
                ".ipynb_checkpoints", ".staging")
 FIGURE_CACHE = ".kam-figure-cache"
+WAVE_CACHE = ".wave-cache"  # kamsurvey.wavecache
 
 
 class StepFailed(RuntimeError):
@@ -66,11 +67,13 @@ def say(message: str) -> None:
 
 
 def copy_sources(book: Path, dest: Path) -> Path:
-    """A copy of the book's sources (no environment, builds or VCS), with the figure render cache if any."""
+    """A copy of the book's sources (no environment, builds or VCS), with the figure and wave caches if any."""
     shutil.copytree(book, dest, ignore=shutil.ignore_patterns(*NOT_SOURCES), symlinks=True)
-    cache = book / "_build" / FIGURE_CACHE
-    if cache.is_dir():  # rendered SVG/PNG keyed by spec: reusing them only saves time
-        shutil.copytree(cache, dest / "_build" / FIGURE_CACHE)
+    # rendered SVG/PNG keyed by spec, validated waves keyed by their files: reusing them only saves time
+    for name in (FIGURE_CACHE, WAVE_CACHE):
+        cache = book / "_build" / name
+        if cache.is_dir():
+            shutil.copytree(cache, dest / "_build" / name, ignore=shutil.ignore_patterns(".*.tmp"))
     return dest
 
 

@@ -50,8 +50,8 @@ from build_site import StepFailed, Swap, say  # noqa: E402
 from kamsurvey import citation, editions as register  # noqa: E402
 from kamsurvey.codebook import load_codebook  # noqa: E402
 from kamsurvey.importer import ImportFailed, import_responses, wave_yaml, write_responses  # noqa: E402
-from kamsurvey.validate import WaveValidationError, read_wave  # noqa: E402
-from kamsurvey.waves import meta_from_mapping, wave_dir  # noqa: E402
+from kamsurvey.validate import WaveValidationError  # noqa: E402
+from kamsurvey.waves import load_wave, meta_from_mapping, wave_dir  # noqa: E402
 
 WAVE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 STEPS = ("import", "validate", "execute", "build", "publish")
@@ -204,7 +204,7 @@ def publish(args) -> int:
 
         say(f"[2/5] validate: data/waves/{wave}/")
         try:
-            read_wave(target, codebook)
+            load_wave(data, wave, codebook)  # validated once: the chapters load it from the cache of validated waves
         except WaveValidationError as failure:
             raise StepFailed("validate", relabel(str(failure), book) + "\n  (line numbers are the imported file's: "
                              "line 2 is the first respondent; the problems are in the data, fix them in the export)") from None
