@@ -19,6 +19,7 @@ only when its questions have answers.
 
 from __future__ import annotations
 
+import hashlib
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,7 +30,7 @@ import pandas as pd
 from . import charts, claims, figures, phrasing, policy, tabulate, trend
 from .codebook import Question
 from .stats import BOSCHLOO, CONFIDENCE, Comparison, Proportion, compare_proportions
-from .waves import Wave, load_wave
+from .waves import Wave, load_wave, share_wave
 
 SECTOR = "sector"
 SECTORS = ("pharma", "other")
@@ -37,6 +38,9 @@ CLAIMS_WAVE = "2022"
 NOT_ASKED = "[not asked]"
 NO_RESPONDENTS = "[no respondents]"
 NO_RANK = "[none]"
+# claim results, and rows of each sector, of the waves a kernel server loaded before forking (see `warm`)
+_SHARED_CLAIMS: dict[tuple, dict] = {}
+_SHARED_SUBSETS: dict[tuple, pd.DataFrame] = {}
 
 
 @dataclass(frozen=True)
@@ -110,7 +114,8 @@ class Chapter:
             return self.frame
         key = tuple(within.items())
         if key not in self._subsets:
-            self._subsets[key] = tabulate.within(self.frame, self.codebook, within)
+            shared = _SHARED_SUBSETS.get((self.wave.key, key)) if self.wave.key is not None else None
+            self._subsets[key] = shared if shared is not None else tabulate.within(self.frame, self.codebook, within)
         return self._subsets[key]
 
     def table(self, question_id: str, *, percent_of: str = tabulate.RESPONDENTS,
@@ -213,8 +218,23 @@ class Chapter:
         return [question.label(code) for code in self.ranking(question_id, percent_of=percent_of)[:k]]
 
     # -- the article's claims, re-tested on this wave ---------------------------
+    def _claims_key(self) -> tuple | None:
+        """Identity of the claim results of a shared wave (see `warm`): the wave's files and the ledger's bytes."""
+        if self.wave.key is None:
+            return None
+        path = (self.data_dir / "claims" / f"{CLAIMS_WAVE}.yml").resolve()
+        try:
+            ledger = hashlib.sha256(path.read_bytes()).hexdigest()
+        except OSError:
+            return None
+        return (self.wave.key, str(path), ledger)
+
     def claim_results(self) -> dict[str, claims.ClaimResult]:
         if self._claims is None:
+            key = self._claims_key()
+            if key is not None and key in _SHARED_CLAIMS:
+                self._claims = dict(_SHARED_CLAIMS[key])
+                return self._claims
             ledger = claims.load_claims(self.data_dir / "claims" / f"{CLAIMS_WAVE}.yml", self.codebook)
             self._claims = {
                 claim.id: claims.evaluate_claim(claim, self.frame, self.codebook, self.meta, subsets=self.subset)
@@ -594,3 +614,28 @@ class Chapter:
             lines += [f"- ‘{self.question(v.question).short_title}’: {v.reason}" for v in not_compared]
         lines.append(":::")
         return Markdown("\n".join(lines))
+
+
+def warm(*, wave: str, data_dir: str, compare_with: str = "", cwd: str | None = None) -> None:
+    """What every chapter will load, loaded once: in a kernel server (`kamsurvey.kernels`), before it forks.
+
+    Loads the wave and the wave it is compared with (validating them, or from the cache of
+    validated waves), takes the rows of each sector and evaluates the article's claims on the
+    wave; the kernels forked afterwards find them (`load_wave`, `Chapter.subset`,
+    `Chapter.claim_results`) instead of doing it again, and share their memory, as long as the
+    files are still the same. `data_dir` is as the chapters see it, relative to `cwd` (their folder).
+    """
+    data = Path(cwd or ".") / data_dir
+    current = share_wave(data, load_wave(data, wave))
+    previous = share_wave(data, load_wave(data, compare_with, current.codebook)) if compare_with else None
+    chapter = Chapter(wave=current, previous=previous, data_dir=data)
+    if current.key is None:
+        return
+    if chapter.asked(SECTOR):
+        for code in chapter.question(SECTOR).codes(current.meta.wave):
+            chapter.subset({SECTOR: code})
+    key = chapter._claims_key()
+    if key is not None:
+        _SHARED_CLAIMS[key] = dict(chapter.claim_results())
+    for filters, rows in chapter._subsets.items():
+        _SHARED_SUBSETS[(current.key, filters)] = rows

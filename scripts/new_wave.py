@@ -50,6 +50,7 @@ from build_site import StepFailed, Swap, say  # noqa: E402
 from kamsurvey import citation, editions as register  # noqa: E402
 from kamsurvey.codebook import load_codebook  # noqa: E402
 from kamsurvey.importer import ImportFailed, import_responses, wave_yaml, write_responses  # noqa: E402
+from kamsurvey.kernels import release_memory  # noqa: E402
 from kamsurvey.validate import WaveValidationError  # noqa: E402
 from kamsurvey.waves import load_wave, meta_from_mapping, wave_dir  # noqa: E402
 
@@ -194,11 +195,15 @@ def publish(args) -> int:
         meta, notes = wave_metadata(args, previous, len(result.responses), published)
         target = wave_dir(data, wave)
         write_responses(result.responses, target / "responses.csv")
+        # what is said about the import later; the imported rows themselves are not needed any more
+        described, questions, left_out = result.describe(), len(result.layout), list(result.left_out)
+        del result
         (target / "wave.yml").write_text(wave_yaml(meta), encoding="utf-8")
-        digest = hashlib.sha256(args.data.read_bytes()).hexdigest()
-        (target / "README.md").write_text(wave_readme(meta, data=args.data, digest=digest, description=result.describe(),
+        with args.data.open("rb") as source:
+            digest = hashlib.file_digest(source, "sha256").hexdigest()
+        (target / "README.md").write_text(wave_readme(meta, data=args.data, digest=digest, description=described,
                                                       compare_with=compare_with, notes=notes), encoding="utf-8")
-        say(f"      {result.describe()}")
+        say(f"      {described}")
         for note in notes:
             say(f"      note: {note}")
 
@@ -208,8 +213,9 @@ def publish(args) -> int:
         except WaveValidationError as failure:
             raise StepFailed("validate", relabel(str(failure), book) + "\n  (line numbers are the imported file's: "
                              "line 2 is the first respondent; the problems are in the data, fix them in the export)") from None
-        say(f"      OK: {meta['n']:,} respondents, {len(result.layout)} questions"
-            + (f"; not asked in this wave: {', '.join(result.left_out)}" if result.left_out else ""))
+        say(f"      OK: {meta['n']:,} respondents, {questions} questions"
+            + (f"; not asked in this wave: {', '.join(left_out)}" if left_out else ""))
+        release_memory()  # the chapters' kernels need it more than this process, which only waits for them now
 
         say(f"[3/5] execute: every chapter for wave {wave}" + (f", compared with {compare_with}" if compare_with else ""))
         fieldwork = meta_from_mapping({**meta}).fieldwork

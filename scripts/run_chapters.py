@@ -7,6 +7,14 @@ so a failing chapter never leaves the committed notebooks half-overwritten.
 Papermill's timestamps and machine-specific paths are stripped and the injected
 parameters cell gets a fixed id, so rerunning on unchanged inputs leaves git clean.
 
+What is shared between the chapters (each still runs in its own fresh kernel):
+  - a kernel server (kamsurvey.kernels) imports the chapters' modules once, loads the
+    wave and the wave it is compared with once and evaluates the article's claims once,
+    then forks a kernel per chapter (`--no-kernel-server`: every kernel starts from scratch);
+  - the wave is validated once and cached (kamsurvey.wavecache);
+  - with several chapters at once, each kernel's numerical libraries use one thread
+    (OpenBLAS' busy-waiting threads on two cores made two chapters slower than one).
+
     python scripts/run_chapters.py                      # current wave, in place
     python scripts/run_chapters.py --wave 2023 --compare-with 2022 --out /tmp/book
 """
@@ -73,6 +81,10 @@ def clean_notebook(path: Path) -> None:
     nbformat.write(nb, path)
 
 
+# one thread per kernel for the numerical libraries when chapters run side by side
+THREAD_LIMITS = {name: "1" for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")}
+
+
 def execute_one(source: str, target: str, parameters: dict) -> tuple[str, float]:
     import papermill
 
@@ -86,6 +98,8 @@ def execute_one(source: str, target: str, parameters: dict) -> tuple[str, float]
         progress_bar=False,
         log_output=False,
         request_save_on_cell_execute=False,
+        # forks the kernel from the kernel server when there is one (KAM_KERNEL_SERVER), else launches it
+        kernel_manager_class="kamsurvey.kernels.ForkedKernelManager",
     )
     clean_notebook(Path(target))
     return source, time.perf_counter() - started
@@ -96,18 +110,27 @@ class ChapterFailed(RuntimeError):
 
 
 def run(book: Path, out: Path, *, wave: str, compare_with: str, data_dir: str, jobs: int,
-        only: list[str] | None = None) -> list[Path]:
+        only: list[str] | None = None, kernel_server: bool = True) -> list[Path]:
     """Execute every chapter of `book` into `out`; raise ChapterFailed naming each failure."""
+    from kamsurvey.kernels import KernelServer
+
     notebooks = toc_notebooks(book)
     if only:
         notebooks = [nb for nb in notebooks if nb.stem in only or str(nb.relative_to(book)) in only]
     os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
     # kernels import the book's own kamsurvey (a staging copy's, for a new wave), not whatever is installed
     os.environ["PYTHONPATH"] = os.pathsep.join([str(book)] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p])
+    limits = {k: v for k, v in THREAD_LIMITS.items() if k not in os.environ} if jobs > 1 and len(notebooks) > 1 else {}
+    os.environ.update(limits)
     parameters = {"wave": str(wave), "data_dir": data_dir, "compare_with": compare_with or ""}
+    folders = sorted({str(nb.parent) for nb in notebooks})
+    warm = {**parameters, "cwd": folders[0]} if len(folders) == 1 else None
     staging = Path(tempfile.mkdtemp(prefix="kam-chapters-"))
     failures: list[str] = []
+    server = KernelServer(warm=warm, cwd=book) if kernel_server and notebooks else None
     try:
+        if server is not None:
+            server.__enter__()
         jobs_by_future = {}
         with ProcessPoolExecutor(max_workers=max(1, jobs)) as pool:
             for notebook in notebooks:
@@ -141,6 +164,10 @@ def run(book: Path, out: Path, *, wave: str, compare_with: str, data_dir: str, j
             written.append(destination)
         return written
     finally:
+        if server is not None:
+            server.__exit__(None, None, None)
+        for name in limits:
+            os.environ.pop(name, None)
         for notebook in notebooks:
             notebook.with_name(f".{notebook.stem}.executing.ipynb").unlink(missing_ok=True)
         shutil.rmtree(staging, ignore_errors=True)
@@ -160,6 +187,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--book", default=str(REPO), help="book folder holding _toc.yml")
     parser.add_argument("--out", default=None, help="write executed notebooks here (default: in place)")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="chapters executed at once")
+    parser.add_argument("--no-kernel-server", action="store_true",
+                        help="start every kernel from scratch instead of forking it from a warm kernel server")
     parser.add_argument("chapters", nargs="*", help="only these chapters (file stems)")
     args = parser.parse_args(argv)
     compare_with = args.compare_with
@@ -170,7 +199,7 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     try:
         written = run(book, out, wave=args.wave, compare_with=compare_with, data_dir=args.data_dir,
-                      jobs=args.jobs, only=args.chapters)
+                      jobs=args.jobs, only=args.chapters, kernel_server=not args.no_kernel_server)
     except ChapterFailed as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

@@ -1,0 +1,164 @@
+"""Kernels forked from a warm kernel server (kamsurvey.kernels): a chapter's outputs are byte for byte those
+of a kernel started from scratch; the server's wave is shared only while its files are unchanged; a failing
+chapter still fails; no kernel outlives its run."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+import psutil
+import pytest
+
+from kamsurvey import kernels
+from wavekit import data_dir, load_script, write_synthetic_wave
+
+pytestmark = pytest.mark.slow
+
+run_chapters = load_script("run_chapters")
+
+PARAMETERS = 'wave = "2022"\ndata_dir = "../data"\ncompare_with = ""'
+PROBE = """\
+import os, sys
+print("cwd", os.path.basename(os.getcwd()))
+print("env", os.environ.get("KAM_TEST_MARK"))
+print("path", repr(sys.path))
+print("pid", os.getpid())
+"""
+CHAPTER = """\
+from IPython.display import Markdown, display
+from kamsurvey.chapter import Chapter
+ch = Chapter.load(wave=wave, data_dir=data_dir, compare_with=compare_with)
+display(Markdown(f"**{ch.meta.n}** respondents"))
+ch.glue("n_respondents", ch.meta.n)
+ch.share("sector", ["pharma"])
+"""
+
+
+def notebook(path: Path, *cells: str) -> Path:
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.cells = [nbformat.v4.new_code_cell(PARAMETERS, metadata={"tags": ["parameters"]})]
+    nb.cells += [nbformat.v4.new_code_cell(source) for source in cells]
+    for i, cell in enumerate(nb.cells):
+        cell["id"] = f"cell-{i}"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, path)
+    return path
+
+
+def book(tmp_path: Path, chapters: dict[str, tuple[str, ...]]) -> Path:
+    root = tmp_path / "book"
+    data_dir(root)
+    toc = {"format": "jb-book", "root": "index", "chapters": [{"file": f"chapters/{name}"} for name in chapters]}
+    (root / "_toc.yml").write_text(json.dumps(toc), encoding="utf-8")
+    for name, cells in chapters.items():
+        notebook(root / "chapters" / f"{name}.ipynb", *cells)
+    return root
+
+
+def outputs(path: Path) -> list:
+    return [cell.get("outputs") for cell in nbformat.read(path, as_version=4).cells]
+
+
+def _execute(source: str, target: str) -> None:
+    import papermill
+
+    papermill.execute_notebook(source, target, cwd=str(Path(source).parent), kernel_name="python3", progress_bar=False,
+                               kernel_manager_class="kamsurvey.kernels.ForkedKernelManager")
+
+
+def execute(source: Path, target: Path) -> None:
+    """papermill with ForkedKernelManager, in a forked process as run_chapters runs it (this process stays free
+    of ZeroMQ, which a later fork by run_chapters could not inherit)."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("fork")) as pool:
+        pool.submit(_execute, str(source), str(target)).result()
+
+
+def stdout_lines(path: Path) -> dict[str, str]:
+    text = "".join(o.get("text", "") for cell in nbformat.read(path, as_version=4).cells for o in cell.get("outputs", [])
+                   if o.get("name") == "stdout")
+    return dict(line.split(" ", 1) for line in text.splitlines() if " " in line)
+
+
+@pytest.fixture()
+def environment(monkeypatch):
+    monkeypatch.setenv("KAM_TEST_MARK", "from the parent")
+    monkeypatch.delenv(kernels.SERVER_ENV, raising=False)
+    saved = {k: os.environ.get(k) for k in ("PYTHONPATH", "PATH")}
+    yield
+    for key, value in saved.items():  # run_chapters points PYTHONPATH at the book it runs
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
+
+
+def test_forked_kernels_give_the_outputs_of_fresh_ones(tmp_path, environment):
+    root = book(tmp_path, {"probe": (PROBE,), "chapter": (CHAPTER,)})
+    forked = run_chapters.run(root, tmp_path / "forked", wave="2022", compare_with="", data_dir="../data", jobs=2)
+    fresh = run_chapters.run(root, tmp_path / "fresh", wave="2022", compare_with="", data_dir="../data", jobs=2,
+                             kernel_server=False)
+    assert [p.name for p in forked] == [p.name for p in fresh] == ["probe.ipynb", "chapter.ipynb"]
+    a, b = stdout_lines(forked[0]), stdout_lines(fresh[0])
+    assert a["cwd"] == b["cwd"] == "chapters" and a["env"] == b["env"] == "from the parent"
+    assert a["path"] == b["path"]  # the same sys.path, in the same order, as `python -m ipykernel_launcher` gives
+    assert forked[1].read_bytes() == fresh[1].read_bytes()  # the chapter: byte for byte
+
+
+def test_a_forked_kernel_starts_with_the_servers_imports(tmp_path, environment):
+    path = notebook(tmp_path / "chapters" / "imports.ipynb", 'import sys\nprint("preloaded", "kamsurvey.chapter" in sys.modules)')
+    execute(path, tmp_path / "plain.ipynb")  # no server: launched as usual
+    assert stdout_lines(tmp_path / "plain.ipynb")["preloaded"] == "False"
+    with kernels.KernelServer(cwd=tmp_path) as server:
+        assert server.running and os.environ[kernels.SERVER_ENV]
+        execute(path, tmp_path / "forked.ipynb")
+    assert kernels.SERVER_ENV not in os.environ
+    assert stdout_lines(tmp_path / "forked.ipynb")["preloaded"] == "True"
+
+
+def test_the_servers_wave_is_shared_only_while_its_files_are_unchanged(tmp_path, environment):
+    root = tmp_path / "book"
+    data = data_dir(root)
+    write_synthetic_wave(data, "2023", n=500, seed=3)
+    probe = ('from kamsurvey.chapter import Chapter\nch = Chapter.load(wave="2023", data_dir="../data")\n'
+             'print("shared", ch.wave.key is not None)\nprint("n", len(ch.frame))')
+    path = notebook(root / "chapters" / "wave.ipynb", probe)
+    warm = {"wave": "2023", "data_dir": "../data", "compare_with": "", "cwd": str(path.parent)}
+    with kernels.KernelServer(warm=warm, cwd=root):
+        execute(path, tmp_path / "before.ipynb")
+        assert stdout_lines(tmp_path / "before.ipynb") == {"shared": "True", "n": "500"}
+        csv = data / "waves" / "2023" / "responses.csv"
+        lines = csv.read_text(encoding="utf-8").splitlines(keepends=True)
+        csv.write_text("".join(lines[:-1]), encoding="utf-8")
+        meta = data / "waves" / "2023" / "wave.yml"
+        meta.write_text(meta.read_text(encoding="utf-8").replace("n: 500", "n: 499"), encoding="utf-8")
+        execute(path, tmp_path / "after.ipynb")
+        assert stdout_lines(tmp_path / "after.ipynb") == {"shared": "False", "n": "499"}
+
+
+def test_a_failing_chapter_fails_and_no_kernel_outlives_the_run(tmp_path, environment):
+    root = book(tmp_path, {"fine": (PROBE,), "broken": ('raise RuntimeError("this chapter is broken")',)})
+    with pytest.raises(run_chapters.ChapterFailed, match="broken.ipynb: .RuntimeError: this chapter is broken"):
+        run_chapters.run(root, root, wave="2022", compare_with="", data_dir="../data", jobs=2)
+    assert nbformat.read(root / "chapters" / "fine.ipynb", as_version=4).cells[1].outputs == []  # nothing replaced
+    written = run_chapters.run(root, tmp_path / "out", wave="2022", compare_with="", data_dir="../data", jobs=1,
+                               only=["fine"])
+    pid = int(stdout_lines(written[0])["pid"])
+    deadline = time.monotonic() + 10
+    while psutil.pid_exists(pid) and psutil.Process(pid).status() != psutil.STATUS_ZOMBIE and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+
+
+def test_only_this_pythons_ipykernel_is_forked():
+    assert kernels.is_ipykernel_command([sys.executable, "-m", "ipykernel_launcher", "-f", "k.json"])
+    assert not kernels.is_ipykernel_command(["/usr/bin/other-python", "-m", "ipykernel_launcher", "-f", "k.json"])
+    assert not kernels.is_ipykernel_command([sys.executable, "-m", "some_other_kernel", "-f", "k.json"])
