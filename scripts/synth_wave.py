@@ -6,7 +6,9 @@ the codebook holds (skip logic, exclusive options alone, a single answer among t
 options ticked at another question, cross-question rules, no respondent without an
 answer), so the file passes `kamsurvey.validate` whatever the seed and size. Each seed
 draws its own distributions (option shares, the sector mix, how the sectors differ),
-so two seeds give visibly different waves. Generation is vectorised with numpy: a
+so two seeds give visibly different waves; the distributions come from the seed alone
+(a random stream of their own), so one seed at any n samples the same population and
+only the sampling noise changes with n. Generation is vectorised with numpy: a
 million respondents take a few seconds.
 
     python scripts/synth_wave.py --n 150 --seed 7 --wave 2023 --out /tmp/2023.csv
@@ -116,7 +118,9 @@ def generate(codebook: Codebook, n: int, *, seed: int = 0, wave: str | None = No
         needs = [c for c in ((question.asked_of.question if question.asked_of else None), question.answer_among) if c]
         if any(c in omit for c in needs):
             raise ValueError(f"{question.id} depends on {', '.join(needs)}: omit it too, or keep {', '.join(needs)}")
-    rng = np.random.default_rng(seed)
+    # two streams: the distributions (from the seed alone, whatever n) and the respondents' answers
+    params = np.random.default_rng([seed, 0])
+    rng = np.random.default_rng([seed, 1])
     present = [q for q in codebook if q.id not in omit]
     answers = {q.id: _Answers(q, q.codes(wave), n) for q in present}
 
@@ -127,7 +131,7 @@ def generate(codebook: Codebook, n: int, *, seed: int = 0, wave: str | None = No
         probs = np.full(k_sector, (1 - pharma_share) / max(k_sector - 1, 1))
         probs[sector_question.codes(wave).index("pharma")] = pharma_share
     else:
-        probs = rng.dirichlet(np.full(k_sector, 2.0))
+        probs = params.dirichlet(np.full(k_sector, 2.0))
     group = rng.choice(k_sector, size=n, p=probs / probs.sum())
     weights: dict[str, np.ndarray] = {}
 
@@ -141,19 +145,20 @@ def generate(codebook: Codebook, n: int, *, seed: int = 0, wave: str | None = No
             continue
         if question.is_multi:
             exclusive = np.array([question.option(c).exclusive for c in a.codes], dtype=bool)
-            base = _logit(rng.beta(1.3, 2.6, size=k))
-            by_group = 1 / (1 + np.exp(-(base + rng.normal(0, 0.6, size=(k_sector, k)))))
+            base = _logit(params.beta(1.3, 2.6, size=k))
+            by_group = 1 / (1 + np.exp(-(base + params.normal(0, 0.6, size=(k_sector, k)))))
             p = by_group[group]  # (n, k): each respondent's chance of ticking each option
             a.ticks = (rng.random((n, k)) < p) & ~exclusive
             if exclusive.any():
-                alone = rng.random(n) < rng.uniform(0.01, 0.08)
+                alone_rate = params.uniform(0.01, 0.08)
+                alone = rng.random(n) < alone_rate
                 a.ticks[alone] = False
                 a.ticks[alone, np.flatnonzero(exclusive)[0]] = True
             weights[question.id] = p
             _fill_empty_multi(rng, a, p)
         else:
-            dirichlet = rng.dirichlet(np.full(k, 1.2))
-            by_group = np.array([rng.dirichlet(dirichlet * 30 + 0.05) for _ in range(k_sector)])
+            dirichlet = params.dirichlet(np.full(k, 1.2))
+            by_group = np.array([params.dirichlet(dirichlet * 30 + 0.05) for _ in range(k_sector)])
             p = by_group[group]
             a.single[:] = _pick(rng, p, np.ones((n, k), dtype=bool))
             weights[question.id] = p

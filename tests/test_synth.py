@@ -61,6 +61,17 @@ def test_seeds_draw_different_distributions(codebook):
     assert min(differences) > 0.1  # far beyond sampling noise at n = 4000 (about 0.02)
 
 
+def test_one_seed_samples_the_same_distributions_at_any_size(codebook):
+    """The benchmark compares waves of 112 to a million respondents: only n may differ, not the population."""
+    def shares(n):
+        frame = typed_frame(synth.generate(codebook, n, seed=1, wave="2023"), codebook)
+        return [tabulate.share_of_respondents(frame, codebook[q], [c]).share
+                for q in ("rewarded_with", "targets_set") for c in codebook[q].codes()] + [frame["sector"].eq("pharma").mean()]
+
+    small, large = shares(20_000), shares(60_000)
+    assert max(abs(a - b) for a, b in zip(small, large)) < 0.03  # sampling noise only (about 0.01 at these sizes)
+
+
 def test_options_offered_from_a_later_wave_are_not_generated_before_it():
     text = add_option((DATA / "codebook.yml").read_text(encoding="utf-8"),
                       "      - {code: shares, label: Shares or share options, reconstructed: true}",
