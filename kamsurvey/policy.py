@@ -65,7 +65,6 @@ from typing import Any, Hashable, Sequence
 
 import numpy as np
 import pandas as pd
-from scipy.optimize import linprog
 
 from .phrasing import percent
 
@@ -247,6 +246,8 @@ def _pinned(grid: _Grid, hidden: np.ndarray, column_totals: bool,
         targets.append(float(sum(int(grid.count[cell]) for cell in unknown)))
     a_eq, b_eq = np.array(equations), np.array(targets)
     bounds = [(0.0, None if math.isinf(grid.cap[j]) else float(grid.cap[j])) for _, j in cells]
+
+    from scipy.optimize import linprog  # here, not at import: the Sphinx extension imports this module
 
     def solve(objective: np.ndarray) -> np.ndarray | None:
         result = linprog(objective, A_eq=a_eq, b_eq=b_eq, bounds=bounds, method="highs")

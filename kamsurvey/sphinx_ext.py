@@ -5,7 +5,9 @@
   entry point), which leaves a `kam_figure` node in the doctree. When the page is
   written, the node becomes the figure block: static SVG rendered by vl-convert,
   the spec for the interactive chart, a data table, CSV/SVG/PNG downloads and
-  citation text with the figure's number, which only exists at write time.
+  citation text with the figure's number, which only exists at write time. The
+  SVG and PNG come from a cache keyed by the spec; figures missing from it are
+  rendered by a pool of processes once every page is read (`kamsurvey.render`).
 - Vega, Vega-Lite and vega-embed are written into `_static` from vl-convert's
   bundle, so no page loads a script from another host.
 - Each page carries its edition (`kam_edition`) so the edition banner can tell a
@@ -14,9 +16,7 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
-import math
 import os
 import re
 from pathlib import Path
@@ -30,14 +30,16 @@ from sphinx.util import logging
 from sphinx.util.docutils import SphinxDirective
 from sphinx.util.osutil import relative_uri
 
-from . import citation, figures
+from . import citation, figures, render
 
 logger = logging.getLogger(__name__)
 
 STATIC_DIR = Path(__file__).parent / "static"
 TEMPLATES_DIR = Path(__file__).parent / "templates"
-PNG_MIN_WIDTH = 1600
-VEGA_BUNDLE = "vega-bundle.js"
+PNG_MIN_WIDTH = render.PNG_MIN_WIDTH
+VEGA_BUNDLE = render.VEGA_BUNDLE
+FIGURE_CACHE = ".kam-figure-cache"
+PRERENDER_MIN = 4  # fewer figures to render than this: not worth starting processes for
 FAVICON = "kam-favicon.svg"
 
 
@@ -61,40 +63,48 @@ class FigureMimeRenderer:
 
 
 def _cache_dir(app: Sphinx) -> Path:
-    path = Path(app.doctreedir).parent / ".kam-figure-cache"
+    path = Path(app.doctreedir).parent / FIGURE_CACHE
     path.mkdir(parents=True, exist_ok=True)
     return path
 
 
 def _spec_key(spec: dict) -> str:
-    import vl_convert
-
-    versions = f"{vl_convert.__version__}"
-    return hashlib.sha256((versions + json.dumps(spec, sort_keys=True)).encode()).hexdigest()[:20]
+    return render.spec_key(spec)
 
 
 def _render_cached(app: Sphinx, spec: dict, fmt: str) -> bytes:
     """vl-convert output, cached by spec so that an unchanged figure is never re-rendered."""
-    import vl_convert
-
-    path = _cache_dir(app) / f"{_spec_key(spec)}.{fmt}"
-    if path.exists():
-        return path.read_bytes()
-    if fmt == "svg":
-        data = vl_convert.vegalite_to_svg(spec).encode("utf-8")
-    else:
-        width = _svg_width(_render_cached(app, spec, "svg").decode("utf-8"))
-        scale = math.ceil(PNG_MIN_WIDTH / width * 100) / 100 if width else 3.0
-        data = vl_convert.vegalite_to_png(spec, scale=max(scale, 1.0))
-    tmp = path.with_suffix(f".{os.getpid()}.tmp")
-    tmp.write_bytes(data)
-    tmp.replace(path)
-    return data
+    return render.cached(_cache_dir(app), spec, fmt)
 
 
 def _svg_width(svg: str) -> float:
-    match = re.search(r'<svg[^>]*\swidth="([\d.]+)"', svg)
-    return float(match.group(1)) if match else 0.0
+    return render.svg_width(svg)
+
+
+def _prerenderer(app: Sphinx) -> render.Prerenderer | None:
+    """The pool rendering figures while Sphinx reads (None: render one by one, e.g. KAM_RENDER_JOBS=1)."""
+    if not hasattr(app, "_kam_prerenderer"):
+        jobs = int(os.environ.get("KAM_RENDER_JOBS") or os.cpu_count() or 1)
+        app._kam_prerenderer = render.Prerenderer(_cache_dir(app), jobs) if jobs > 1 else None
+    return app._kam_prerenderer
+
+
+def _collect_figures(app: Sphinx, doctree) -> None:
+    """The specs of the figures of each page read, to render them together once every page is read."""
+    specs = app.__dict__.setdefault("_kam_specs", [])
+    specs.extend(json.loads(node["payload_json"])["spec"] for node in doctree.findall(kam_figure))
+
+
+def _prerender_figures(app: Sphinx, env) -> None:
+    """Every figure read and not cached yet, rendered by a pool of processes (and the Vega bundle finished)."""
+    specs = app.__dict__.pop("_kam_specs", [])
+    pool = _prerenderer(app)
+    if pool is None:
+        return
+    if len(specs) >= PRERENDER_MIN:
+        pool.figures(specs)
+    for error in pool.wait():  # the page writer renders that figure itself, and fails there if it must
+        logger.debug("kamsurvey: figure pre-rendering failed (%s); rendering while writing", error)
 
 
 def scope_svg_ids(svg: str, prefix: str) -> str:
@@ -282,33 +292,21 @@ def article_role(name: str, rawtext: str, text: str, lineno: int, inliner: Inlin
     return [node], []
 
 
-def vega_bundle_script(bundle: str, version: str) -> str:
-    """vl-convert's bundle as a classic script.
-
-    The bundle is an ES module body: its top-level `const`/`let` names would share
-    the page's global scope with the theme's scripts (and clash, e.g. `_`), so it
-    runs inside a strict-mode function. It still sets `window.vega`,
-    `window.vegaLite` and `window.vegaEmbed`. A classic script also works from a
-    site opened as local files, where a module script would be refused.
-    """
-    return (f"/* Vega, Vega-Lite and vega-embed, bundled by vl-convert {version}. */\n"
-            f"(function () {{\n\"use strict\";\n{bundle}\n}})();\n")
+vega_bundle_script = render.bundle_script
 
 
 def _write_vega_bundle(app: Sphinx) -> None:
     if app.builder.format != "html":
         return
-    import vl_convert
-
     cache = _cache_dir(app)
     target_dir = cache / "static"
     target_dir.mkdir(parents=True, exist_ok=True)
-    target = target_dir / VEGA_BUNDLE
-    stamp = cache / "vega-bundle.version"  # outside the static folder: not published
-    version = f"{vl_convert.__version__} wrapped-1"
-    if not target.exists() or not stamp.exists() or stamp.read_text() != version:
-        target.write_text(vega_bundle_script(vl_convert.javascript_bundle(), vl_convert.__version__), encoding="utf-8")
-        stamp.write_text(version)
+    if not render.bundle_is_current(cache):
+        pool = _prerenderer(app)
+        if pool is not None:
+            pool.bundle()  # made while the pages are read; waited for before they are written
+        else:
+            render.write_bundle(str(cache))
     for stale in target_dir.glob("*.version"):
         stale.unlink()
     for static in (str(target_dir), str(STATIC_DIR)):
@@ -385,6 +383,8 @@ def setup(app: Sphinx) -> dict:
     app.connect("build-finished", _write_citation_files)
     app.connect("config-inited", _config_inited)
     app.connect("builder-inited", _write_vega_bundle)
+    app.connect("doctree-read", _collect_figures)
+    app.connect("env-updated", _prerender_figures)
     app.connect("html-page-context", _page_context, priority=900)
     app.add_js_file(VEGA_BUNDLE, loading_method="defer")
     app.add_js_file("kam.js", loading_method="defer")

@@ -12,8 +12,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from scipy import stats as scipy_stats
-from statsmodels.stats.proportion import confint_proportions_2indep, proportion_confint
+# scipy and statsmodels are imported where they are used: importing this module (as the Sphinx
+# extension does, through the figures) costs nothing then.
 
 CONFIDENCE = 0.95
 ALPHA = 1 - CONFIDENCE
@@ -36,6 +36,8 @@ class Proportion:
 
 
 def wilson_interval(count: int, base: int) -> tuple[float, float]:
+    from statsmodels.stats.proportion import proportion_confint
+
     if base <= 0:
         return (math.nan, math.nan)
     low, high = proportion_confint(int(count), int(base), alpha=ALPHA, method="wilson")
@@ -99,6 +101,9 @@ def compare_proportions(first: Proportion, second: Proportion, *, boschloo: bool
     if first.base <= 0 or second.base <= 0:
         nan = math.nan
         return Comparison(first, second, nan, (nan, nan), nan, nan, test)
+    from scipy import stats as scipy_stats
+    from statsmodels.stats.proportion import confint_proportions_2indep
+
     low, high = confint_proportions_2indep(
         first.count, first.base, second.count, second.base, method="newcomb", compare="diff", alpha=ALPHA
     )
