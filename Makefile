@@ -36,11 +36,13 @@ $(STAMP): requirements.txt pyproject.toml
 
 venv: $(STAMP)
 
+# Each step of `make book` runs only when its inputs changed since it last succeeded (scripts/stamp.py:
+# a hash of every input in _build/.stamps/<step>); on unchanged inputs `make book` re-executes and rebuilds nothing.
 chapters: $(STAMP)
-	$(PY) scripts/run_chapters.py
+	$(PY) scripts/stamp.py chapters -- $(PY) scripts/run_chapters.py
 
 html: $(STAMP)
-	$(BIN)/jupyter-book build . -W -n --keep-going
+	$(PY) scripts/stamp.py html -- $(BIN)/jupyter-book build . -W -n --keep-going
 	@echo "Open _build/html/index.html"
 
 book: chapters html site
@@ -48,7 +50,7 @@ book: chapters html site
 # The website: the current edition (already built in _build/html) at editions/<wave>/ and at the root;
 # earlier editions are kept as published, or rebuilt when missing (a clean clone).
 site: html
-	$(PY) scripts/build_site.py --html _build/html
+	$(PY) scripts/stamp.py site -- $(PY) scripts/build_site.py --html _build/html
 
 # Publish a new survey wave: import, validate, execute every chapter, build, swap in (scripts/new_wave.py --help).
 wave: $(STAMP)
