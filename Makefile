@@ -26,6 +26,7 @@ help:
 	@echo "make lock     regenerate requirements.txt from requirements.in"
 	@echo "make briefing the one-page key findings, figure PNGs and citation in _build/briefing/"
 	@echo "make serve    preview the built site at http://127.0.0.1:$(PORT)/ (PORT=8000 by default)"
+	@echo "make bench    time our path against plain jupyter-book, the no-op rebuild and waves up to 1,000,000 (_build/bench/)"
 
 $(STAMP): requirements.txt pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -82,6 +83,11 @@ briefing: html
 PORT ?= 8000
 serve: $(STAMP)
 	$(PY) scripts/serve.py --port $(PORT)
+
+# Benchmarks (not part of make test): our path beside plain jupyter-book, the no-op rebuild, synthetic waves
+# of 112 to 1,000,000 respondents; results in _build/bench/ (scripts/bench.py --help; ARGS='--repeats 5').
+bench: $(STAMP)
+	$(PY) scripts/bench.py $(ARGS)
 
 lock:
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
