@@ -68,6 +68,7 @@ import hashlib
 import json
 import os
 import platform
+import re
 import shutil
 import statistics
 import subprocess
@@ -156,6 +157,7 @@ class Run:
     peak_rss_mb: float
     pages: dict[str, int] = field(default_factory=dict)
     site_bytes: int | None = None
+    parts: dict[str, dict[str, int]] = field(default_factory=dict)  # page -> page_parts()
 
 
 class BenchFailed(RuntimeError):
@@ -179,10 +181,30 @@ def measure(command: list[str], *, cwd: Path, env: dict[str, str], log: Path) ->
     return wall, sampler.peak_pss / 2**20, sampler.peak_rss / 2**20
 
 
-def pages_and_site(html: Path) -> tuple[dict[str, int], int]:
-    pages = {p.stem: p.stat().st_size for p in sorted((html / "chapters").glob("*.html"))}
+def pages_and_site(html: Path) -> tuple[dict[str, int], int, dict[str, dict[str, int]]]:
+    files = sorted((html / "chapters").glob("*.html"))
+    pages = {p.stem: p.stat().st_size for p in files}
     site = sum(p.stat().st_size for p in html.rglob("*") if p.is_file())
-    return pages, site
+    return pages, site, {p.stem: page_parts(p.read_text(encoding="utf-8")) for p in files}
+
+
+PAGE_PARTS = {  # what a built page's bytes are made of, so that a change of size can be put down to its cause
+    "chart_svg": re.compile(r"<svg\b.*?</svg>", re.S),
+    "chart_spec": re.compile(r'<script type="application/json" class="kam-spec">.*?</script>', re.S),
+    "data_table": re.compile(r'<table class="kam-data-table">.*?</table>', re.S),
+}
+SVG_MARK = re.compile(r"<(?:path|line|rect|text)\b")
+
+
+def page_parts(html: str) -> dict[str, int]:
+    """Bytes of a page's static charts, chart specs, data tables and everything else, with the marks its
+    charts draw and the cells it suppresses: a page whose size moves with n should move only because its
+    charts show more or fewer bars (cells suppressed at a small base), never because it carries rows."""
+    parts = {name: sum(len(m.group(0).encode()) for m in pattern.finditer(html)) for name, pattern in PAGE_PARTS.items()}
+    parts["other"] = len(html.encode()) - sum(parts.values())
+    parts["svg_marks"] = sum(len(SVG_MARK.findall(m.group(0))) for m in PAGE_PARTS["chart_svg"].finditer(html))
+    parts["suppressed_cells"] = sum(m.group(0).count("<td>[c]</td>") for m in PAGE_PARTS["data_table"].finditer(html))
+    return parts
 
 
 # --------------------------------------------------------------------------- the copies
@@ -251,9 +273,9 @@ def run_ours(ws: Workspace, round_: int) -> Run:
                "--provenance", str(meta["provenance"]), "--provenance-note", " ".join(str(meta["provenance_note"]).split()),
                "--published", str(meta.get("published") or "2022-10-01")]
     wall, pss, rss = measure(command, cwd=book, env=ws.env(book), log=ws.root / "logs" / f"ours-{round_}.log")
-    pages, site = pages_and_site(book / build_site.SITE / build_site.EDITIONS_DIR / BENCH_WAVE)
+    pages, site, parts = pages_and_site(book / build_site.SITE / build_site.EDITIONS_DIR / BENCH_WAVE)
     ws.discard(book)
-    return Run("ours", 112, round_, wall, pss, rss, pages, site)
+    return Run("ours", 112, round_, wall, pss, rss, pages, site, parts)
 
 
 def run_plain(ws: Workspace, round_: int) -> Run:
@@ -268,7 +290,7 @@ def run_plain(ws: Workspace, round_: int) -> Run:
     command = [str(ws.venv / "bin" / "jupyter-book"), "build", ".", "-W", "-n", "--keep-going"]
     wall, pss, rss = measure(command, cwd=book, env=ws.env(book, KAM_WAVE_CACHE="off"),
                              log=ws.root / "logs" / f"plain-{round_}.log")
-    pages, site = pages_and_site(book / "_build" / "html")
+    pages, site, _parts = pages_and_site(book / "_build" / "html")
     ws.discard(book)
     return Run("plain", 112, round_, wall, pss, rss, pages, site)
 
@@ -308,7 +330,7 @@ class NoopBook:
         log = (self.ws.root / "logs" / f"noop-{round_}.log").read_text(encoding="utf-8")
         if log.count("up to date") < 3:
             raise BenchFailed(f"make book on unchanged inputs ran a step:\n{log[-3000:]}")
-        pages, site = pages_and_site(self.book / "_build" / "html")
+        pages, site, _parts = pages_and_site(self.book / "_build" / "html")
         return Run("noop", None, round_, wall, pss, rss, pages, site)
 
     def run_sphinx(self, round_: int) -> Run:
@@ -317,7 +339,7 @@ class NoopBook:
         command = [str(self.ws.venv / "bin" / "jupyter-book"), "build", ".", "-W", "-n", "--keep-going"]
         wall, pss, rss = measure(command, cwd=self.book, env=self.ws.env(self.book),
                                  log=self.ws.root / "logs" / f"noop-sphinx-{round_}.log")
-        pages, site = pages_and_site(self.book / "_build" / "html")
+        pages, site, _parts = pages_and_site(self.book / "_build" / "html")
         return Run("noop-sphinx", None, round_, wall, pss, rss, pages, site)
 
 
@@ -342,9 +364,9 @@ def run_synth(ws: Workspace, n: int, round_: int) -> Run:
     book = ws.fresh_copy(f"synth-{n}")
     command = [ws.python, "scripts/new_wave.py", "--wave", SYNTH_WAVE, "--data", str(export), "--published", "2024-01-15"]
     wall, pss, rss = measure(command, cwd=book, env=ws.env(book), log=ws.root / "logs" / f"synth-{n}-{round_}.log")
-    pages, site = pages_and_site(book / build_site.SITE / build_site.EDITIONS_DIR / SYNTH_WAVE)
+    pages, site, parts = pages_and_site(book / build_site.SITE / build_site.EDITIONS_DIR / SYNTH_WAVE)
     ws.discard(book)
-    return Run("synth", n, round_, wall, pss, rss, pages, site)
+    return Run("synth", n, round_, wall, pss, rss, pages, site, parts)
 
 
 def run_validate(ws: Workspace, round_: int) -> Run:
@@ -391,6 +413,10 @@ class Summary:
     @property
     def site(self) -> int | None:
         return self.runs[-1].site_bytes
+
+    @property
+    def parts(self) -> dict[str, dict[str, int]]:
+        return self.runs[-1].parts
 
 
 def summarise(runs: list[Run]) -> list[Summary]:
@@ -508,8 +534,37 @@ def markdown(summaries: list[Summary], command: str) -> str:
                 synth = [s.pages[name] for s in with_pages if s.scenario == "synth" and s.pages.get(name)]
                 row += f" {max(synth) / min(synth):.3f} |" if synth else " |"
             lines.append(row)
+    lines += size_explanation(summaries)
     lines.append("")
     return "\n".join(lines)
+
+
+PART_LABELS = {"chart_svg": "static charts (SVG)", "chart_spec": "chart specs (Vega-Lite JSON, aggregates)",
+               "data_table": "data tables", "other": "everything else (text, navigation)"}
+
+
+def size_explanation(summaries: list[Summary]) -> list[str]:
+    """For each page whose size moves by more than the target between synthetic waves, where the bytes go:
+    which parts of the page differ, with the marks its charts draw and the cells it suppresses."""
+    synth = [s for s in summaries if s.scenario == "synth" and s.parts]
+    if len(synth) < 2:
+        return []
+    lines: list[str] = []
+    for name in sorted({page for s in synth for page in s.parts}):
+        sizes = [s.pages[name] for s in synth if s.pages.get(name)]
+        if not sizes or max(sizes) / min(sizes) - 1 <= TARGET_SIZE_SPREAD:
+            continue
+        if not lines:
+            lines += ["", "## Where page sizes differ", "",
+                      f"Pages whose size differs by more than {TARGET_SIZE_SPREAD:.0%} between synthetic waves, "
+                      "by part of the page (bytes), with the marks the static charts draw and the data-table "
+                      "cells suppressed ([c]: fewer than the minimum count, or revealing one)."]
+        lines += ["", f"### {name}", "", "| Part | " + " | ".join(s.key for s in synth) + " |",
+                  "|---|" + "---:|" * len(synth)]
+        for part, label in [*PART_LABELS.items(), ("svg_marks", "marks drawn (SVG paths, lines, rects, texts)"),
+                            ("suppressed_cells", "suppressed cells")]:
+            lines.append(f"| {label} | " + " | ".join(f"{s.parts.get(name, {}).get(part, 0):,}" for s in synth) + " |")
+    return lines
 
 
 # --------------------------------------------------------------------------- main

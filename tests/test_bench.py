@@ -67,3 +67,28 @@ def test_help_lists_the_scenarios_and_options():
     assert result.returncode == 0
     for word in ("--repeats", "--large-repeats", "--scenarios", "--sizes", "plain", "noop", "synth", "proportional set size"):
         assert word in result.stdout
+
+
+FIGURE = ('<figure><div class="kam-chart"><svg><path d="M0"/><text>40%</text></svg></div>'
+          '<script type="application/json" class="kam-spec">{"data":{"values":[]}}</script>'
+          '<table class="kam-data-table"><tr><td>[c]</td><td>8</td><td>[c]</td></tr></table></figure>')
+
+
+def test_page_parts_add_up_and_count_marks_and_suppressed_cells():
+    page = f"<html><p>Text</p>{FIGURE}{FIGURE}</html>"
+    parts = bench.page_parts(page)
+    assert parts["chart_svg"] == 2 * len('<svg><path d="M0"/><text>40%</text></svg>')
+    assert parts["chart_svg"] + parts["chart_spec"] + parts["data_table"] + parts["other"] == len(page.encode())
+    assert parts["svg_marks"] == 4 and parts["suppressed_cells"] == 4
+
+
+def test_a_page_whose_size_moves_is_explained_part_by_part():
+    small = bench.page_parts(f"<p>x</p>{FIGURE}")
+    more_bars = FIGURE.replace("<svg>", "<svg>" + '<path d="M1"/>' * 20)
+    large = bench.page_parts("<p>x</p>" + more_bars)
+    runs = [bench.Run("synth", 112, 0, 20, 500, 600, {"p": 100}, 1000, {"p": small}),
+            bench.Run("synth", 10_000, 0, 20, 500, 600, {"p": 120}, 1000, {"p": large})]
+    text = "\n".join(bench.size_explanation(bench.summarise(runs)))
+    assert "### p" in text and "| marks drawn (SVG paths, lines, rects, texts) | 2 | 22 |" in text
+    steady = [bench.Run("synth", n, 0, 20, 500, 600, {"p": 100}, 1000, {"p": small}) for n in (112, 10_000)]
+    assert bench.size_explanation(bench.summarise(steady)) == []
