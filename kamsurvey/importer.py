@@ -39,7 +39,7 @@ import numpy as np
 import pandas as pd
 
 from .codebook import MULTI_SEPARATOR, Codebook, Question
-from .validate import ID_COLUMN, MAX_PER_CHECK, Problem, _Column, _read_responses
+from .validate import ID_COLUMN, MAX_PER_CHECK, Problem, _Column, _read_responses, _sort_key
 
 FORMATS = (".csv", ".xlsx")
 JOIN_SEPARATOR = ";"
@@ -275,6 +275,10 @@ class _Collector:
         self.table = table
         self.ids = ids
         self.problems: list[Problem] = []
+        self.summaries: list[Problem] = []  # "N more rows like these": listed after the rows they count
+
+    def result(self) -> list[Problem]:
+        return sorted(self.problems, key=_sort_key) + self.summaries
 
     def header(self, column: str | None, expected: str, issue: str, value: Any = None) -> None:
         unit = self.table.unit if self.table else "line"
@@ -290,7 +294,7 @@ class _Collector:
                                                expected(value) if callable(expected) else expected, issue,
                                                unit=self.table.unit))
         if len(bad) > MAX_PER_CHECK:
-            self.problems.append(ImportProblem(self.file, None, None, column, None, "as above",
+            self.summaries.append(ImportProblem(self.file, None, None, column, None, "as above",
                                                f"{len(bad) - MAX_PER_CHECK} more rows like these", unit=self.table.unit))
 
 
@@ -456,8 +460,8 @@ def import_responses(path: str | Path, codebook: Codebook, wave: str | None, *,
         canonical_headers = all(h == question.column(c) for c, h in option_headers.items())
         layout[question.id] = CODES if canonical_headers and not any_label else OPTION_COLUMNS
 
-    if out.problems:
-        raise ImportFailed(sorted(out.problems, key=lambda p: (p.row is not None, p.row or 0)), source=path)
+    if out.problems or out.summaries:
+        raise ImportFailed(out.result(), source=path)
     order = [c for c in codebook.columns(None) if c in columns]
     data = {ID_COLUMN: frame[id_header].astype(str).to_numpy(dtype=object)}
     data.update({name: columns[name] for name in order})

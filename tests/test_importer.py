@@ -120,6 +120,17 @@ def test_an_unknown_label_names_row_respondent_column_and_the_closest_labels(tmp
     assert "closest: 'Strongly agree'" in str(problem)
 
 
+def test_the_count_of_rows_not_listed_comes_after_the_rows_it_counts(tmp_path, codebook, canonical):
+    frame = pd.concat([labels_export(canonical, codebook)] * 10, ignore_index=True)  # 1,120 rows
+    frame["respondent_id"] = [f"R{i:05d}" for i in range(len(frame))]
+    frame["reflects_job"] = "Strongly agre"
+    with pytest.raises(ImportFailed) as caught:
+        import_responses(export(tmp_path, frame), codebook, "2023")
+    found = caught.value.problems
+    assert [p.row for p in found[:-1]] == list(range(2, 2 + len(found) - 1))
+    assert found[-1].row is None and "more rows like these" in str(found[-1])
+
+
 def test_an_unknown_label_among_joined_answers_is_named(tmp_path, codebook, canonical):
     frame = labels_export(canonical, codebook, multi="joined")
     frame.loc[0, "rewarded_with"] = "Bonus (cash); Recogniton"
