@@ -39,14 +39,14 @@ import numpy as np
 import pandas as pd
 
 from .codebook import MULTI_SEPARATOR, Codebook, Question
-from .validate import ID_COLUMN, MAX_PER_CHECK, Problem, _Column, _read_responses, _sort_key
+from .validate import (ID_COLUMN, MAX_PER_CHECK, MAX_SHOWN, Problem, _Column, _read_responses, _sort_key,
+                       render_problems)
 
 FORMATS = (".csv", ".xlsx")
 JOIN_SEPARATOR = ";"
 OPTION_SEPARATORS = (MULTI_SEPARATOR, " - ", ": ", " | ", " — ")
 ID_ALIASES = ("respondent_id", "respondent id", "respondentid", "response id", "response_id", "responseid")
 TICKED, UNTICKED = "1", "0"
-MAX_SHOWN = 200
 
 # How a question was found in the file (ImportResult.layout).
 CODES = "codes"
@@ -86,10 +86,7 @@ class ImportFailed(ValueError):
                 "and import it again")
 
     def render(self) -> str:
-        lines = [self.summary()] + [f"  {p}" for p in self.problems[:MAX_SHOWN]]
-        if len(self.problems) > MAX_SHOWN:
-            lines.append(f"  ... and {len(self.problems) - MAX_SHOWN} more")
-        return "\n".join(lines)
+        return render_problems(self.summary(), self.problems, MAX_SHOWN)
 
     def __str__(self) -> str:
         return self.render()
@@ -193,7 +190,6 @@ def _read_csv(path: Path) -> tuple[_Table | None, list[Problem]]:
     frame, lines, problems, _ = _read_responses(path)
     if frame is None:
         return None, problems
-    frame.columns = [str(c) for c in frame.columns]
     return _Table(frame, lines, "line"), problems
 
 
@@ -357,7 +353,7 @@ def _option_states(column: _Column, question: Question, code: str, header: str, 
 
 
 def _joined(column: _Column, question: Question, header: str, wave: str | None,
-            out: _Collector) -> tuple[dict[str, pd.Categorical], list[str]]:
+            out: _Collector) -> dict[str, pd.Categorical]:
     """One column of labels separated by ';' -> one 1/0/empty column per option."""
     lookup = _answer_lookup(question)
     chosen: list[set[str] | None] = []
@@ -380,7 +376,7 @@ def _joined(column: _Column, question: Question, header: str, wave: str | None,
     for code in codes:
         has = np.array([bool(c) and code in c for c in chosen], dtype=bool)[column.codes]
         columns[question.column(code)] = _categorical(np.where(answered, np.where(has, 2, 1), 0), ["", UNTICKED, TICKED])
-    return columns, codes
+    return columns
 
 
 def import_responses(path: str | Path, codebook: Codebook, wave: str | None, *,
@@ -439,7 +435,7 @@ def import_responses(path: str | Path, codebook: Codebook, wave: str | None, *,
                        f"{question.id} is also given one column per option ({_quoted(option_headers.values())})")
             continue
         if whole is not None:
-            joined, _ = _joined(_Column(whole, frame[whole]), question, whole, wave, out)
+            joined = _joined(_Column(whole, frame[whole]), question, whole, wave, out)
             columns.update(joined)
             layout[question.id] = JOINED
             continue
@@ -463,7 +459,7 @@ def import_responses(path: str | Path, codebook: Codebook, wave: str | None, *,
     if out.problems or out.summaries:
         raise ImportFailed(out.result(), source=path)
     order = [c for c in codebook.columns(None) if c in columns]
-    data = {ID_COLUMN: frame[id_header].astype(str).to_numpy(dtype=object)}
+    data = {ID_COLUMN: out.ids}
     data.update({name: columns[name] for name in order})
     responses = pd.DataFrame(data)
     left_out = [q.id for q in codebook if q.id not in layout]
@@ -549,18 +545,18 @@ def export_labels(frame: pd.DataFrame, codebook: Codebook, wave: str | None, *, 
             labels = question.labels()
             out[name] = [labels.get(v, v) if isinstance(v, str) and v else "" for v in frame[question.id].astype(object).where(frame[question.id].notna(), "")]
             continue
+        labels = {question.column(c): question.label(c) for c in question.codes(None) if question.column(c) in present}
         cells = {c: frame[c].astype(object).where(frame[c].notna(), "").astype(str).tolist() for c in present}
         if multi == "columns":
             for column in present:
-                label = question.label(column.split(MULTI_SEPARATOR, 1)[1])
-                out[f"{name} [{label}]"] = [label if v == TICKED else "" for v in cells[column]]
+                out[f"{name} [{labels[column]}]"] = [labels[column] if v == TICKED else "" for v in cells[column]]
         else:
             joined = []
             for i in range(len(frame)):
                 if all(cells[c][i] == "" for c in present):
                     joined.append("")
                 else:
-                    joined.append("; ".join(question.label(c.split(MULTI_SEPARATOR, 1)[1]) for c in present if cells[c][i] == TICKED))
+                    joined.append("; ".join(labels[c] for c in present if cells[c][i] == TICKED))
             out[name] = joined
     return pd.DataFrame(out)
 

@@ -54,7 +54,7 @@ import io
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -71,7 +71,6 @@ ID_COLUMN = "respondent_id"
 REQUIRED_META = ("wave", "title", "fieldwork", "population", "n", "source", "provenance", "provenance_note")
 OPTIONAL_META = ("published",)
 PROVENANCES = ("original", "reconstructed")
-MULTI_VALUES = ("1", "0", "")
 MULTI_EXPECTED = "1, 0 or empty"
 
 MAX_PER_CHECK = 1000  # problems listed per check and column; the rest are counted in one line
@@ -125,6 +124,14 @@ def _show(value: Any) -> str:
     return repr(value)
 
 
+def render_problems(summary: str, problems: Sequence[object], limit: int) -> str:
+    """A summary line, then at most `limit` problems, one per line, and how many more were left out."""
+    lines = [summary, *(f"  {p}" for p in problems[:limit])]
+    if len(problems) > limit:
+        lines.append(f"  ... and {len(problems) - limit} more")
+    return "\n".join(lines)
+
+
 class WaveValidationError(ValueError):
     """A wave's files break the data contract; `.problems` lists every problem found."""
 
@@ -145,12 +152,8 @@ class WaveValidationError(ValueError):
             f"{header_note}, then re-run `{rerun}`."
         )
 
-    def render(self) -> str:
-        lines = [self.summary()]
-        lines.extend(f"  {p}" for p in self.problems[: self.limit])
-        if len(self.problems) > self.limit:
-            lines.append(f"  ... and {len(self.problems) - self.limit} more")
-        return "\n".join(lines)
+    def render(self, limit: int | None = None) -> str:
+        return render_problems(self.summary(), self.problems, self.limit if limit is None else limit)
 
     def __str__(self) -> str:
         return self.render()
@@ -210,10 +213,6 @@ class _Column:
         if value not in self._eq:
             self._eq[value] = self.where(lambda v: v == value)
         return self._eq[value]
-
-    def isin(self, values: Iterable[str]) -> np.ndarray:
-        allowed = set(values)
-        return self.where(lambda v: v in allowed)
 
     def value(self, i: int) -> str:
         return self.values[self.codes[i]]
@@ -431,19 +430,18 @@ def check_responses(
         else:
             answered[question.id] = _check_single(check, question, columns[question.id], wave, max_per_check)
 
+    def column_of(question_id: str, code: str) -> str:
+        question = codebook[question_id]
+        return question.column(code) if question.is_multi else question.id
+
     def chose(question_id: str, code: str) -> np.ndarray | None:
         """Rows that gave `code` at a question; None if the question is not in the file."""
         if question_id not in answered:
             return None
-        question = codebook[question_id]
-        column = question.column(code) if question.is_multi else question.id
+        column = column_of(question_id, code)
         if column not in columns:
             return np.zeros(n_rows, dtype=bool)
-        return columns[column].eq("1" if question.is_multi else code)
-
-    def column_of(question_id: str, code: str) -> str:
-        question = codebook[question_id]
-        return question.column(code) if question.is_multi else question.id
+        return columns[column].eq("1" if codebook[question_id].is_multi else code)
 
     def shown_value(column: str, i: int) -> str:
         return columns[column].value(i) if column in columns else ""
@@ -494,8 +492,7 @@ def check_responses(
             continue
         bad = np.zeros(n_rows, dtype=bool)
         for code in question.codes(wave):
-            ticked = columns[among.column(code)].eq("1") if among.column(code) in columns else np.zeros(n_rows, dtype=bool)
-            bad |= mine.eq(code) & ~ticked
+            bad |= mine.eq(code) & ~chose(among.id, code)
 
         def ticked_on(i: int, among=among) -> list[str]:
             return [c for c in among.codes(wave) if among.column(c) in columns and columns[among.column(c)].value(i) == "1"]
@@ -1086,10 +1083,7 @@ def typed_frame(raw: pd.DataFrame, codebook: Codebook) -> pd.DataFrame:
             out[name] = pd.arrays.ArrowStringArray(pc.cast(dictionary, pa.string()))
         else:  # not reached for a validated frame
             out[name] = series.array
-    frame = pd.DataFrame(out, index=pd.RangeIndex(len(raw)))
-    if ID_COLUMN in frame.columns:
-        frame[ID_COLUMN] = frame[ID_COLUMN].astype("str")
-    return frame
+    return pd.DataFrame(out, index=pd.RangeIndex(len(raw)))
 
 
 def read_wave(wave_dir: str | Path, codebook: Codebook) -> tuple[dict, pd.DataFrame]:

@@ -100,6 +100,15 @@ def wave_dir(data_dir: str | Path, wave: str) -> Path:
     return Path(data_dir) / "waves" / str(wave)
 
 
+def read_meta(data_dir: str | Path, wave: str) -> WaveMeta:
+    """The metadata of a published wave, without loading (or validating) its responses."""
+    import yaml
+
+    from .validate import WAVE_FILE
+
+    return meta_from_mapping(yaml.safe_load((wave_dir(data_dir, wave) / WAVE_FILE).read_text(encoding="utf-8")))
+
+
 # Waves loaded before a kernel server forks its kernels (`share_wave`), by folder and cache key.
 _SHARED: dict[tuple[str, str], Wave] = {}
 

@@ -64,6 +64,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import datetime as dt
 import hashlib
 import json
 import os
@@ -84,9 +85,9 @@ for path in (str(REPO), str(SCRIPTS)):
     if path not in sys.path:
         sys.path.insert(0, path)
 
-import yaml  # noqa: E402
-
 import build_site  # noqa: E402
+from kamsurvey.editions import load_editions  # noqa: E402
+from kamsurvey.waves import read_meta  # noqa: E402
 
 OUT = REPO / "_build" / "bench"
 SIZES = (112, 10_000, 100_000, 1_000_000)
@@ -181,11 +182,14 @@ def measure(command: list[str], *, cwd: Path, env: dict[str, str], log: Path) ->
     return wall, sampler.peak_pss / 2**20, sampler.peak_rss / 2**20
 
 
-def pages_and_site(html: Path) -> tuple[dict[str, int], int, dict[str, dict[str, int]]]:
-    files = sorted((html / "chapters").glob("*.html"))
-    pages = {p.stem: p.stat().st_size for p in files}
+def pages_and_site(html: Path) -> tuple[dict[str, int], int]:
+    pages = {p.stem: p.stat().st_size for p in sorted((html / "chapters").glob("*.html"))}
     site = sum(p.stat().st_size for p in html.rglob("*") if p.is_file())
-    return pages, site, {p.stem: page_parts(p.read_text(encoding="utf-8")) for p in files}
+    return pages, site
+
+
+def chapter_parts(html: Path) -> dict[str, dict[str, int]]:
+    return {p.stem: page_parts(p.read_text(encoding="utf-8")) for p in sorted((html / "chapters").glob("*.html"))}
 
 
 PAGE_PARTS = {  # what a built page's bytes are made of, so that a change of size can be put down to its cause
@@ -233,7 +237,7 @@ class Workspace:
             shutil.rmtree(self.template)
         shutil.copytree(REPO, self.template, ignore=shutil.ignore_patterns(*build_site.NOT_SOURCES), symlinks=True)
         site = REPO / build_site.SITE
-        editions = [e["wave"] for e in yaml.safe_load((REPO / "data" / "editions.yml").read_text())["editions"]]
+        editions = [e.wave for e in load_editions(REPO / "data")]
         if all((site / build_site.EDITIONS_DIR / str(w) / "index.html").is_file() for w in editions):
             shutil.copytree(site, self.template / build_site.SITE, symlinks=True)
         else:
@@ -266,14 +270,16 @@ def say(message: str) -> None:
 
 def run_ours(ws: Workspace, round_: int) -> Run:
     book = ws.fresh_copy("ours")
-    meta = yaml.safe_load((book / "data" / "waves" / "2022" / "wave.yml").read_text(encoding="utf-8"))
+    meta = read_meta(book / "data", "2022")
     command = [ws.python, "scripts/new_wave.py", "--wave", BENCH_WAVE, "--data", str(book / "data/waves/2022/responses.csv"),
-               "--compare-with", "", "--title", str(meta["title"]),
-               "--fieldwork-start", str(meta["fieldwork"]["start"]), "--fieldwork-end", str(meta["fieldwork"]["end"]),
-               "--provenance", str(meta["provenance"]), "--provenance-note", " ".join(str(meta["provenance_note"]).split()),
-               "--published", str(meta.get("published") or "2022-10-01")]
+               "--compare-with", "", "--title", meta.title,
+               "--fieldwork-start", meta.fieldwork_start.isoformat(), "--fieldwork-end", meta.fieldwork_end.isoformat(),
+               "--provenance", meta.provenance, "--provenance-note", meta.provenance_note,
+               "--published", (meta.published or dt.date(2022, 10, 1)).isoformat()]
     wall, pss, rss = measure(command, cwd=book, env=ws.env(book), log=ws.root / "logs" / f"ours-{round_}.log")
-    pages, site, parts = pages_and_site(book / build_site.SITE / build_site.EDITIONS_DIR / BENCH_WAVE)
+    edition = book / build_site.SITE / build_site.EDITIONS_DIR / BENCH_WAVE
+    pages, site = pages_and_site(edition)
+    parts = chapter_parts(edition)
     ws.discard(book)
     return Run("ours", 112, round_, wall, pss, rss, pages, site, parts)
 
@@ -290,7 +296,7 @@ def run_plain(ws: Workspace, round_: int) -> Run:
     command = [str(ws.venv / "bin" / "jupyter-book"), "build", ".", "-W", "-n", "--keep-going"]
     wall, pss, rss = measure(command, cwd=book, env=ws.env(book, KAM_WAVE_CACHE="off"),
                              log=ws.root / "logs" / f"plain-{round_}.log")
-    pages, site, _parts = pages_and_site(book / "_build" / "html")
+    pages, site = pages_and_site(book / "_build" / "html")
     ws.discard(book)
     return Run("plain", 112, round_, wall, pss, rss, pages, site)
 
@@ -330,7 +336,7 @@ class NoopBook:
         log = (self.ws.root / "logs" / f"noop-{round_}.log").read_text(encoding="utf-8")
         if log.count("up to date") < 3:
             raise BenchFailed(f"make book on unchanged inputs ran a step:\n{log[-3000:]}")
-        pages, site, _parts = pages_and_site(self.book / "_build" / "html")
+        pages, site = pages_and_site(self.book / "_build" / "html")
         return Run("noop", None, round_, wall, pss, rss, pages, site)
 
     def run_sphinx(self, round_: int) -> Run:
@@ -339,24 +345,22 @@ class NoopBook:
         command = [str(self.ws.venv / "bin" / "jupyter-book"), "build", ".", "-W", "-n", "--keep-going"]
         wall, pss, rss = measure(command, cwd=self.book, env=self.ws.env(self.book),
                                  log=self.ws.root / "logs" / f"noop-sphinx-{round_}.log")
-        pages, site, _parts = pages_and_site(self.book / "_build" / "html")
+        pages, site = pages_and_site(self.book / "_build" / "html")
         return Run("noop-sphinx", None, round_, wall, pss, rss, pages, site)
 
 
 def synthetic_export(ws: Workspace, n: int) -> Path:
     """The synthetic wave of `n` respondents as a canonical responses.csv (generated once per benchmark)."""
     from kamsurvey.codebook import load_codebook
-    from kamsurvey.importer import wave_yaml, write_responses
+    from kamsurvey.validate import RESPONSES_FILE
     import synth_wave
 
     folder = ws.root / "waves" / f"n{n}" / SYNTH_WAVE  # the folder is named after the wave, as validation expects
-    path = folder / "responses.csv"
-    if not path.is_file():
+    if not (folder / RESPONSES_FILE).is_file():
         frame = synth_wave.generate(load_codebook(REPO / "data" / "codebook.yml"), n, seed=SEED, wave=SYNTH_WAVE)
-        write_responses(frame, path)
-        (folder / "wave.yml").write_text(wave_yaml(synth_wave.wave_meta(SYNTH_WAVE, n, seed=SEED)), encoding="utf-8")
+        synth_wave.write_wave(folder, frame, wave=SYNTH_WAVE, seed=SEED)
         del frame
-    return path
+    return folder / RESPONSES_FILE
 
 
 def run_synth(ws: Workspace, n: int, round_: int) -> Run:
@@ -364,7 +368,9 @@ def run_synth(ws: Workspace, n: int, round_: int) -> Run:
     book = ws.fresh_copy(f"synth-{n}")
     command = [ws.python, "scripts/new_wave.py", "--wave", SYNTH_WAVE, "--data", str(export), "--published", "2024-01-15"]
     wall, pss, rss = measure(command, cwd=book, env=ws.env(book), log=ws.root / "logs" / f"synth-{n}-{round_}.log")
-    pages, site, parts = pages_and_site(book / build_site.SITE / build_site.EDITIONS_DIR / SYNTH_WAVE)
+    edition = book / build_site.SITE / build_site.EDITIONS_DIR / SYNTH_WAVE
+    pages, site = pages_and_site(edition)
+    parts = chapter_parts(edition)
     ws.discard(book)
     return Run("synth", n, round_, wall, pss, rss, pages, site, parts)
 

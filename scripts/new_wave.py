@@ -51,8 +51,8 @@ from kamsurvey import citation, editions as register  # noqa: E402
 from kamsurvey.codebook import load_codebook  # noqa: E402
 from kamsurvey.importer import ImportFailed, import_responses, wave_yaml, write_responses  # noqa: E402
 from kamsurvey.kernels import release_memory  # noqa: E402
-from kamsurvey.validate import WaveValidationError  # noqa: E402
-from kamsurvey.waves import load_wave, meta_from_mapping, wave_dir  # noqa: E402
+from kamsurvey.validate import RESPONSES_FILE, WAVE_FILE, WaveValidationError  # noqa: E402
+from kamsurvey.waves import load_wave, meta_from_mapping, read_meta, wave_dir  # noqa: E402
 
 WAVE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 STEPS = ("import", "validate", "execute", "build", "publish")
@@ -87,12 +87,6 @@ def build_parser() -> argparse.ArgumentParser:
                         help="a column of the export to leave out (e.g. a survey tool's timestamps); repeatable")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="chapters executed at once (default: cores)")
     return parser
-
-
-def _previous_meta(data: Path, wave: str):
-    import yaml
-
-    return meta_from_mapping(yaml.safe_load((wave_dir(data, wave) / "wave.yml").read_text(encoding="utf-8")))
 
 
 def _shift_years(day: dt.date, years: int) -> dt.date:
@@ -191,14 +185,14 @@ def publish(args) -> int:
             result = import_responses(args.data, codebook, wave, ignore=args.ignore_column)
         except ImportFailed as failure:
             raise StepFailed("import", str(failure)) from None
-        previous = _previous_meta(data, compare_with or current.wave) if (compare_with or current.wave) else None
+        previous = read_meta(data, compare_with or current.wave) if (compare_with or current.wave) else None
         meta, notes = wave_metadata(args, previous, len(result.responses), published)
         target = wave_dir(data, wave)
-        write_responses(result.responses, target / "responses.csv")
+        write_responses(result.responses, target / RESPONSES_FILE)
         # what is said about the import later; the imported rows themselves are not needed any more
         described, questions, left_out = result.describe(), len(result.layout), list(result.left_out)
         del result
-        (target / "wave.yml").write_text(wave_yaml(meta), encoding="utf-8")
+        (target / WAVE_FILE).write_text(wave_yaml(meta), encoding="utf-8")
         with args.data.open("rb") as source:
             digest = hashlib.file_digest(source, "sha256").hexdigest()
         (target / "README.md").write_text(wave_readme(meta, data=args.data, digest=digest, description=described,
@@ -218,7 +212,7 @@ def publish(args) -> int:
         release_memory()  # the chapters' kernels need it more than this process, which only waits for them now
 
         say(f"[3/5] execute: every chapter for wave {wave}" + (f", compared with {compare_with}" if compare_with else ""))
-        fieldwork = meta_from_mapping({**meta}).fieldwork
+        fieldwork = meta_from_mapping(meta).fieldwork
         edition = register.Edition(wave=wave, title=register.edition_title(wave, fieldwork), compare_with=compare_with or None)
         editions_file = data / register.EDITIONS_FILE
         editions_file.write_text(register.register_text(editions_file.read_text(encoding="utf-8"), edition), encoding="utf-8")
@@ -263,9 +257,10 @@ def publish(args) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
     if not args.data.is_file():
-        build_parser().error(f"--data {args.data}: no such file")
+        parser.error(f"--data {args.data}: no such file")
     args.data = args.data.resolve()
     try:
         return publish(args)

@@ -72,6 +72,7 @@ from scipy.optimize import Bounds, LinearConstraint, milp
 from scipy.sparse import coo_array
 
 from kamsurvey.codebook import Codebook, load_codebook
+from kamsurvey.importer import write_responses
 
 ROOT = Path(__file__).resolve().parents[1]
 CODEBOOK = ROOT / "data" / "codebook.yml"
@@ -402,11 +403,6 @@ def counts_markdown(frame: pd.DataFrame, codebook: Codebook) -> str:
     return "\n\n".join(blocks) + "\n"
 
 
-def write(frame: pd.DataFrame, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    frame.to_csv(path, index=False, lineterminator="\n", encoding="utf-8")
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path, default=OUT, help=f"where to write the CSV (default: {OUT.relative_to(ROOT)})")
@@ -427,13 +423,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.check:
         with tempfile.TemporaryDirectory() as tmp:
             fresh = Path(tmp) / "responses.csv"
-            write(frame, fresh)
+            write_responses(frame, fresh)
             if not args.out.exists() or not filecmp.cmp(fresh, args.out, shallow=False):
                 print(f"{args.out}: differs from a fresh reconstruction (or is missing)", file=sys.stderr)
                 return 1
         print(f"{args.out}: identical to a fresh reconstruction ({elapsed:.1f} s)")
         return 0
-    write(frame, args.out)
+    write_responses(frame, args.out)
     print(f"wrote {args.out} ({len(frame)} respondents, {elapsed:.1f} s)")
     return 0
 

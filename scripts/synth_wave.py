@@ -104,7 +104,7 @@ def _fill_empty_multi(rng: np.random.Generator, answers: _Answers, weights: np.n
 
 def generate(codebook: Codebook, n: int, *, seed: int = 0, wave: str | None = None,
              omit: tuple[str, ...] | list[str] = (), pharma_share: float | None = None,
-             skip_rate: float = 0.02, id_prefix: str = "R") -> pd.DataFrame:
+             skip_rate: float = 0.02) -> pd.DataFrame:
     """A valid responses frame (the data contract's columns, cells as strings) of `n` respondents."""
     if n < 1:
         raise ValueError("n must be at least 1")
@@ -217,7 +217,7 @@ def generate(codebook: Codebook, n: int, *, seed: int = 0, wave: str | None = No
         a.answered |= rows
 
     width = max(3, len(str(n)))
-    ids = np.char.add(id_prefix, np.char.zfill(np.arange(1, n + 1).astype(str), width))
+    ids = np.char.add("R", np.char.zfill(np.arange(1, n + 1).astype(str), width))
     columns: dict[str, object] = {"respondent_id": ids.astype(object)}
     for question in present:
         a = answers[question.id]
@@ -229,6 +229,16 @@ def generate(codebook: Codebook, n: int, *, seed: int = 0, wave: str | None = No
             state = np.where(a.answered, a.single + 1, 0).astype(np.int16)
             columns[question.id] = pd.Categorical.from_codes(state, categories=[""] + a.codes)
     return pd.DataFrame(columns)
+
+
+def write_wave(folder: Path, frame: pd.DataFrame, *, wave: str, seed: int) -> Path:
+    """A generated frame as a wave folder of the data contract: responses.csv and its wave.yml."""
+    from kamsurvey.importer import wave_yaml, write_responses
+    from kamsurvey.validate import RESPONSES_FILE, WAVE_FILE
+
+    write_responses(frame, folder / RESPONSES_FILE)
+    (folder / WAVE_FILE).write_text(wave_yaml(wave_meta(wave, len(frame), seed=seed)), encoding="utf-8")
+    return folder
 
 
 def wave_meta(wave: str, n: int, *, seed: int) -> dict:
@@ -262,7 +272,7 @@ def main(argv: list[str] | None = None) -> int:
     target.add_argument("--wave-dir", type=Path, help="write responses.csv and wave.yml into this folder")
     args = parser.parse_args(argv)
 
-    from kamsurvey.importer import export_labels, wave_yaml, write_responses, write_table
+    from kamsurvey.importer import export_labels, write_responses, write_table
 
     codebook = load_codebook(args.codebook)
     started = time.perf_counter()
@@ -273,9 +283,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(str(error))
     generated = time.perf_counter() - started
     if args.wave_dir:
-        write_responses(frame, args.wave_dir / "responses.csv")
-        (args.wave_dir / "wave.yml").write_text(wave_yaml(wave_meta(args.wave, args.n, seed=args.seed)), encoding="utf-8")
-        path = args.wave_dir
+        path = write_wave(args.wave_dir, frame, wave=args.wave, seed=args.seed)
     elif args.format == "codes":
         path = write_responses(frame, args.out)
     else:

@@ -70,12 +70,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         _, frame = read_wave(wave_dir, codebook)
     except WaveValidationError as error:
-        limit = args.max_shown if args.max_shown is not None else len(error.problems)
-        print(error.summary())
-        for problem in error.problems[:limit]:
-            print(f"  {problem}")
-        if len(error.problems) > limit:
-            print(f"  ... and {len(error.problems) - limit} more")
+        print(error.render(limit=args.max_shown if args.max_shown is not None else len(error.problems)))
         return 1
     print(f"OK: {wave_dir / RESPONSES_FILE} — {len(frame):,} respondents, {frame.shape[1]} columns")
     return 0

@@ -11,7 +11,7 @@ import pytest
 from conftest import DATA
 from kamsurvey import tabulate
 from kamsurvey.codebook import codebook_from_mapping, load_codebook
-from kamsurvey.importer import import_responses, responses_csv, wave_yaml, write_responses
+from kamsurvey.importer import import_responses, responses_csv
 from kamsurvey.validate import read_wave, typed_frame
 from wavekit import SCRIPTS, add_option, load_script
 
@@ -19,10 +19,7 @@ synth = load_script("synth_wave")
 
 
 def write_wave(tmp_path, frame, wave="2023", seed=0):
-    folder = tmp_path / wave
-    write_responses(frame, folder / "responses.csv")
-    (folder / "wave.yml").write_text(wave_yaml(synth.wave_meta(wave, len(frame), seed=seed)), encoding="utf-8")
-    return folder
+    return synth.write_wave(tmp_path / wave, frame, wave=wave, seed=seed)
 
 
 @pytest.mark.parametrize("n, seed, options", [

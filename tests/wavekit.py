@@ -35,11 +35,7 @@ def data_dir(tmp: Path, *, codebook_text: str | None = None) -> Path:
 def write_synthetic_wave(data: Path, wave: str, *, n: int, seed: int, **options) -> Path:
     """A valid synthetic wave (scripts/synth_wave.py) written into data/waves/<wave>/."""
     from kamsurvey.codebook import load_codebook
-    from kamsurvey.importer import wave_yaml, write_responses
 
     synth = load_script("synth_wave")
     frame = synth.generate(load_codebook(data / "codebook.yml"), n, seed=seed, wave=wave, **options)
-    folder = data / "waves" / wave
-    write_responses(frame, folder / "responses.csv")
-    (folder / "wave.yml").write_text(wave_yaml(synth.wave_meta(wave, n, seed=seed)), encoding="utf-8")
-    return folder
+    return synth.write_wave(data / "waves" / wave, frame, wave=wave, seed=seed)
