@@ -16,7 +16,7 @@ export PATH := $(CURDIR)/$(BIN):$(PATH)
 # ... and import this checkout's kamsurvey, whatever checkout the editable install last pointed at.
 export PYTHONPATH := $(CURDIR)$(if $(PYTHONPATH),:$(PYTHONPATH))
 
-.PHONY: help venv book chapters html site test test-unit test-nbval test-build test-browser wave briefing serve bench lock clean
+.PHONY: help venv book chapters html site test wave briefing serve bench lock clean
 
 help:
 	@echo "make book     create .venv, execute the chapters for the current wave, build _build/html/ and _build/site/"

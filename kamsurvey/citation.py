@@ -24,7 +24,8 @@ from pathlib import Path
 import yaml
 
 from .editions import current_edition, load_editions
-from .waves import meta_from_mapping, wave_dir
+from .figures import long_date
+from .waves import read_meta
 
 CFF_FILE = "CITATION.cff"
 BIB_FILE = "citation.bib"
@@ -104,7 +105,7 @@ def load_citation(root: str | Path) -> Citation:
     latest = current_edition(editions).wave
     records = []
     for edition in editions:
-        meta = meta_from_mapping(yaml.safe_load((wave_dir(root / "data", edition.wave) / "wave.yml").read_text(encoding="utf-8")))
+        meta = read_meta(root / "data", edition.wave)
         records.append(EditionRecord(
             wave=edition.wave, title=edition.title, survey=meta.title, fieldwork=meta.fieldwork, n=meta.n,
             published=meta.published, reconstructed=meta.reconstructed, url=edition_url(site_url, edition.wave),
@@ -123,7 +124,7 @@ def load_citation(root: str | Path) -> Citation:
 def edition_text(citation: Citation, edition: EditionRecord) -> str:
     """The reference for one edition, in the author (year). Title. Edition. Date. URL style."""
     year = f" ({edition.published.year})" if edition.published else ""
-    published = f" Published {edition.published.day} {edition.published:%B %Y}." if edition.published else ""
+    published = f" Published {long_date(edition.published.isoformat())}." if edition.published else ""
     return (f"{citation.author_text}{year}. {citation.title}, {edition.label}: {edition.survey} "
             f"({edition.fieldwork}, n = {edition.n}).{published} {edition.url}")
 

@@ -14,6 +14,8 @@ from pathlib import Path
 import yaml
 
 EDITIONS_FILE = "editions.yml"
+# the editions index kam.js loads from the site root (editions_js): written into every HTML build and the site
+EDITIONS_JS = "editions.js"
 
 
 @dataclass(frozen=True)
@@ -101,10 +103,8 @@ def editions_list_html(records, wave: str) -> str:
     address). This static list is what a reader without JavaScript sees; kam.js replaces it
     with the site's live list (editions.js), which also names editions published later.
     """
-    waves = [r.wave for r in records]
-    shown = records[: waves.index(str(wave)) + 1] if str(wave) in waves else list(records)
     items = []
-    for record in shown:
+    for record in editions_up_to(records, wave):
         date = f", published {record.published.isoformat()}" if record.published else ""
         this = " (this edition)" if record.wave == str(wave) else ""
         items.append(f'<li><a href="{html.escape(record.url)}">{html.escape(record.title)}</a>{this}: '

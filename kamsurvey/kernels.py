@@ -176,20 +176,18 @@ class ForkedKernelManager(AsyncKernelManager):
 
 
 class KernelServer:
-    """`with KernelServer(book, warm={...}):` kernels started meanwhile (by ForkedKernelManager) are forked.
+    """`with KernelServer(warm={...}, cwd=book):` kernels started meanwhile (by ForkedKernelManager) are forked.
 
     The server runs with the environment of this process (PYTHONPATH decides which kamsurvey
-    it imports) plus `env`; `warm` is passed to `kamsurvey.chapter.warm` (wave, data_dir,
+    it imports); `warm` is passed to `kamsurvey.chapter.warm` (wave, data_dir,
     compare_with, and cwd: the folder data_dir is relative to). The server runs in `cwd` (the
     book's folder). If the server cannot start, kernels are launched as usual and `self.running`
     is False.
     """
 
-    def __init__(self, *, warm: dict | None = None, cwd: str | os.PathLike | None = None,
-                 env: dict[str, str] | None = None, timeout: float = 120.0):
+    def __init__(self, *, warm: dict | None = None, cwd: str | os.PathLike | None = None, timeout: float = 120.0):
         self.warm = warm
         self.cwd = str(cwd) if cwd is not None else None
-        self.env = env or {}
         self.timeout = timeout
         self.process: subprocess.Popen | None = None
         self.folder: str | None = None
@@ -204,8 +202,7 @@ class KernelServer:
             command += ["--warm", json.dumps(self.warm)]
         # started in `cwd` (the book): `python -m` puts its working directory first on sys.path, and the
         # server must import the kamsurvey its kernels would (the book's), not this process's
-        self.process = subprocess.Popen(command, stdout=subprocess.PIPE, env={**os.environ, **self.env}, text=True,
-                                        cwd=self.cwd)
+        self.process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, cwd=self.cwd)  # this environment
         line = ""
         deadline = time.monotonic() + self.timeout
         while time.monotonic() < deadline and self.process.poll() is None:

@@ -24,6 +24,8 @@ import re
 from concurrent.futures import Future, ProcessPoolExecutor
 from pathlib import Path
 
+# the cache folder, beside the doctrees (_build/.kam-figure-cache); scripts/build_site.py copies it into staging copies
+FIGURE_CACHE = ".kam-figure-cache"
 PNG_MIN_WIDTH = 1600
 VEGA_BUNDLE = "vega-bundle.js"
 BUNDLE_FORMAT = "wrapped-1"

@@ -12,6 +12,13 @@
   bundle, so no page loads a script from another host.
 - Each page carries its edition (`kam_edition`) so the edition banner can tell a
   reader of an older edition where the latest is.
+- Every HTML build carries the editions index (`editions.js`) at its root. kam.js
+  asks the site root for it on the editions page and on every page inside
+  `editions/<wave>/` (banner, list of editions). A book built on its own
+  (`make html`, the test builds, a preview) is its own site root, so it gets the
+  index too, written from `data/editions.yml` when the build finishes;
+  `scripts/build_site.py` writes the site's own at the root of `_build/site/` (the
+  copies inside each `editions/<wave>/` tree are never read).
 """
 
 from __future__ import annotations
@@ -31,14 +38,12 @@ from sphinx.util.docutils import SphinxDirective
 from sphinx.util.osutil import relative_uri
 
 from . import citation, figures, render
+from .editions import EDITIONS_JS, Edition, current_edition, editions_js, load_editions
 
 logger = logging.getLogger(__name__)
 
 STATIC_DIR = Path(__file__).parent / "static"
 TEMPLATES_DIR = Path(__file__).parent / "templates"
-PNG_MIN_WIDTH = render.PNG_MIN_WIDTH
-VEGA_BUNDLE = render.VEGA_BUNDLE
-FIGURE_CACHE = ".kam-figure-cache"
 PRERENDER_MIN = 4  # fewer figures to render than this: not worth starting processes for
 FAVICON = "kam-favicon.svg"
 
@@ -63,22 +68,14 @@ class FigureMimeRenderer:
 
 
 def _cache_dir(app: Sphinx) -> Path:
-    path = Path(app.doctreedir).parent / FIGURE_CACHE
+    path = Path(app.doctreedir).parent / render.FIGURE_CACHE
     path.mkdir(parents=True, exist_ok=True)
     return path
-
-
-def _spec_key(spec: dict) -> str:
-    return render.spec_key(spec)
 
 
 def _render_cached(app: Sphinx, spec: dict, fmt: str) -> bytes:
     """vl-convert output, cached by spec so that an unchanged figure is never re-rendered."""
     return render.cached(_cache_dir(app), spec, fmt)
-
-
-def _svg_width(svg: str) -> float:
-    return render.svg_width(svg)
 
 
 def _prerenderer(app: Sphinx) -> render.Prerenderer | None:
@@ -210,7 +207,7 @@ class CitationDirective(SphinxDirective):
         if part == "editions":
             items = nodes.bullet_list()
             for edition in book.editions:
-                date = f"; published {edition.published.day} {edition.published:%B %Y}" if edition.published else ""
+                date = f"; published {figures.long_date(edition.published.isoformat())}" if edition.published else ""
                 para = nodes.paragraph()
                 para += nodes.strong(text=edition.label)
                 para += nodes.Text(f": {edition.title}{date}{'; the latest edition' if edition.current else ''}. ")
@@ -334,22 +331,36 @@ def _is_remote_or_thebe(asset: Any) -> bool:
     return "thebe" in filename or "THEBE" in body or filename.startswith(("http://", "https://", "//"))
 
 
+def book_editions(app: Sphinx) -> list[Edition]:
+    """The editions register (`data/editions.yml`), read once per build (raises as `load_editions` does)."""
+    if not hasattr(app, "_kam_editions"):
+        app._kam_editions = load_editions(Path(app.confdir) / "data")
+    return app._kam_editions
+
+
 def edition_of_build(app: Sphinx) -> str:
     """The wave this build publishes: `kam_edition` (or KAM_EDITION), else the current edition."""
     if app.config.kam_edition:
         return str(app.config.kam_edition)
-    from .editions import current_edition, load_editions
-
     try:
-        return current_edition(load_editions(Path(app.confdir) / "data")).wave
+        return current_edition(book_editions(app)).wave
     except (OSError, ValueError):
         return ""
 
 
 def stable_url(app: Sphinx, edition: str, page_uri: str) -> str:
     """The permanent address of a page in one edition: <site>/editions/<wave>/<page>."""
-    baseurl = (app.config.html_baseurl or "").rstrip("/")
-    return f"{baseurl}/editions/{edition}/{page_uri}"
+    return citation.edition_url(app.config.html_baseurl or "", edition) + page_uri
+
+
+def _write_editions_js(app: Sphinx, exception) -> None:
+    """editions.js at the build's root, from the editions register."""
+    if exception is not None or app.builder.format != "html":
+        return
+    text = editions_js(book_editions(app))
+    target = Path(app.builder.outdir) / EDITIONS_JS
+    if not target.exists() or target.read_text(encoding="utf-8") != text:
+        target.write_text(text, encoding="utf-8")
 
 
 def _page_context(app: Sphinx, pagename: str, templatename: str, context: dict[str, Any], doctree) -> None:
@@ -381,12 +392,13 @@ def setup(app: Sphinx) -> dict:
     app.add_role("article", article_role)
     app.add_directive("kam-citation", CitationDirective)
     app.connect("build-finished", _write_citation_files)
+    app.connect("build-finished", _write_editions_js)
     app.connect("config-inited", _config_inited)
     app.connect("builder-inited", _write_vega_bundle)
     app.connect("doctree-read", _collect_figures)
     app.connect("env-updated", _prerender_figures)
     app.connect("html-page-context", _page_context, priority=900)
-    app.add_js_file(VEGA_BUNDLE, loading_method="defer")
+    app.add_js_file(render.VEGA_BUNDLE, loading_method="defer")
     app.add_js_file("kam.js", loading_method="defer")
     app.add_css_file("kam.css")
     return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": False}

@@ -33,6 +33,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from kamsurvey import citation  # noqa: E402
+from kamsurvey.figures import long_date  # noqa: E402
 
 GLUE_MIME = "application/papermill.record/text/plain"
 ROLE = re.compile(r"\{([a-z:]+)\}`([^`]*)`")
@@ -243,10 +244,12 @@ def build_markdown(book: Path, site: Path) -> tuple[str, list[SiteFigure], citat
     intro = unwrap(resolver.markdown(parts[""], used))
     findings = unwrap(resolver.markdown(parts[PAGE_TITLE], used))
     figures = [resolver.figures[fig_id] for fig_id in dict.fromkeys(used)]
-    published = f" · published {edition.published.day} {edition.published:%B %Y}" if edition.published else ""
-    rows = "\n".join(
-        f"| [{f.label}]({edition.url}{f.page}#{f.id}) | {f.caption} | [{f.id}.png](figures/{f.id}.png) |" for f in figures
-    )
+    published = f" · published {long_date(edition.published.isoformat())}" if edition.published else ""
+    table = []
+    for f in figures:
+        label, url = resolver.figure_link(f.id)  # the figure's number and its permanent address in the edition
+        table.append(f"| [{label}]({url}) | {f.caption} | [{f.id}.png](figures/{f.id}.png) |")
+    rows = "\n".join(table)
     lines = [
         f"# {title} — {PAGE_TITLE.lower()}",
         "",

@@ -38,15 +38,14 @@ for path in (str(REPO), str(SCRIPTS)):
     if path not in sys.path:
         sys.path.insert(0, path)
 
-from kamsurvey.editions import Edition, current_edition, editions_js, load_editions  # noqa: E402
+from kamsurvey.editions import EDITIONS_JS, Edition, current_edition, editions_js, load_editions  # noqa: E402
+from kamsurvey.render import FIGURE_CACHE  # noqa: E402
 
 SITE = Path("_build") / "site"
 EDITIONS_DIR = "editions"
-EDITIONS_JS = "editions.js"
 # never copied into a staging copy of the book: environments, builds, caches, VCS
 NOT_SOURCES = (".git", ".venv", "_build", "node_modules", "__pycache__", ".pytest_cache", "*.egg-info",
                ".ipynb_checkpoints", ".staging")
-FIGURE_CACHE = ".kam-figure-cache"
 WAVE_CACHE = ".wave-cache"  # kamsurvey.wavecache
 
 
@@ -109,16 +108,10 @@ def execute_chapters(book: Path, *, wave: str, compare_with: str, jobs: int) -> 
     """Every chapter of `book` executed with papermill for `wave`, in place (run_chapters: all or nothing)."""
     import run_chapters
 
-    saved = os.environ.get("PYTHONPATH")
-    try:  # run_chapters points the kernels' PYTHONPATH at `book`; restored afterwards
+    try:  # run_chapters points the kernels' PATH and PYTHONPATH at `book` while it runs, and restores them
         written = run_chapters.run(book, book, wave=wave, compare_with=compare_with or "", data_dir="../data", jobs=jobs)
     except run_chapters.ChapterFailed as failure:
         raise StepFailed("execute", str(failure)) from None
-    finally:
-        if saved is None:
-            os.environ.pop("PYTHONPATH", None)
-        else:
-            os.environ["PYTHONPATH"] = saved
     say(f"      {len(written)} chapters executed for wave {wave}" + (f", compared with {compare_with}" if compare_with else ""))
 
 

@@ -114,6 +114,7 @@ def run(book: Path, out: Path, *, wave: str, compare_with: str, data_dir: str, j
     """Execute every chapter of `book` into `out`; raise ChapterFailed naming each failure."""
     from kamsurvey.kernels import KernelServer
 
+    saved_env = {name: os.environ.get(name) for name in ("PATH", "PYTHONPATH")}  # restored when run() ends
     notebooks = toc_notebooks(book)
     if only:
         notebooks = [nb for nb in notebooks if nb.stem in only or str(nb.relative_to(book)) in only]
@@ -158,9 +159,7 @@ def run(book: Path, out: Path, *, wave: str, compare_with: str, data_dir: str, j
             relative = notebook.relative_to(book)
             destination = out / relative
             destination.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(staging / relative, destination) if _same_fs(staging, destination.parent) else shutil.move(
-                str(staging / relative), destination
-            )
+            shutil.move(staging / relative, destination)  # a rename (replacing it) on one file system, else a copy
             written.append(destination)
         return written
     finally:
@@ -168,13 +167,14 @@ def run(book: Path, out: Path, *, wave: str, compare_with: str, data_dir: str, j
             server.__exit__(None, None, None)
         for name in limits:
             os.environ.pop(name, None)
+        for name, value in saved_env.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
         for notebook in notebooks:
             notebook.with_name(f".{notebook.stem}.executing.ipynb").unlink(missing_ok=True)
         shutil.rmtree(staging, ignore_errors=True)
-
-
-def _same_fs(a: Path, b: Path) -> bool:
-    return a.stat().st_dev == b.stat().st_dev
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -123,14 +123,16 @@ def run_step(root: Path, name: str, command: list[str]) -> int:
     result = subprocess.run(command, cwd=root)
     if result.returncode != 0:
         return result.returncode
-    if fingerprint(root, step, command, leave_out=step.rewritten) != before:
+    after = fingerprint(root, step, command, leave_out=step.rewritten)
+    if after != before:
         print(f"{name}: inputs changed while the step ran; it will run again next time", flush=True)
         return 0
     if not all((root / output).exists() for output in step.outputs):
         return 0  # it did not make what it should have: nothing to vouch for
     stamp.parent.mkdir(parents=True, exist_ok=True)
     temporary = stamp.with_suffix(".tmp")
-    temporary.write_text(fingerprint(root, step, command) + "\n", encoding="utf-8")
+    # with nothing rewritten, `after` already hashes every input
+    temporary.write_text((fingerprint(root, step, command) if step.rewritten else after) + "\n", encoding="utf-8")
     os.replace(temporary, stamp)
     return 0
 

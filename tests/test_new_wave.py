@@ -145,7 +145,7 @@ def test_the_site_serves_the_latest_and_keeps_every_edition_with_the_same_anchor
 
     assert anchors(site / "editions" / "2022") == anchors(site / "editions" / "2023") != set()
     assert (repo / "_build" / "html" / "index.html").read_bytes() == (site / "index.html").read_bytes()
-    # a book built on its own carries the index too (kamsurvey.sphinx_editions), so its editions page loads it
+    # a book built on its own carries the index too (kamsurvey.sphinx_ext writes it), so its editions page loads it
     assert (repo / "_build" / "html" / "editions.js").read_text(encoding="utf-8") == (site / "editions.js").read_text(encoding="utf-8")
 
 

@@ -37,24 +37,17 @@
     });
   }
 
-  function thisScript() {
+  /* This book's root: the address of this script without "_static/kam.js" (null if
+   * the script is not found). Inside an edition it ends with "editions/<wave>/". */
+  function bookRoot() {
+    var script = /_static\/kam\.js(\?.*)?$/;
     var scripts = document.querySelectorAll("script[src]");
     for (var i = 0; i < scripts.length; i++) {
-      if (/_static\/kam\.js(\?.*)?$/.test(scripts[i].src)) {
-        return scripts[i].src;
+      if (script.test(scripts[i].src)) {
+        return scripts[i].src.replace(script, "");
       }
     }
     return null;
-  }
-
-  /* Site root: strip "_static/kam.js" and, inside an edition, "editions/<wave>/". */
-  function siteRoot() {
-    var src = thisScript();
-    if (!src) {
-      return null;
-    }
-    var bookRoot = src.replace(/_static\/kam\.js(\?.*)?$/, "");
-    return bookRoot.replace(/editions\/[^\/]+\/$/, "");
   }
 
   function editionOfPage() {
@@ -95,27 +88,27 @@
     }
   }
 
-  /* Only a page inside editions/<wave>/, or one that lists the editions, needs the
-   * site's editions.js: a book served on its own (make serve, _build/html) has none,
-   * and asking for it there would only log a 404. */
-  function needsEditions() {
-    var src = thisScript();
-    return Boolean(document.getElementById("kam-editions-list")) ||
-      (src !== null && /editions\/[^\/]+\/_static\/kam\.js(\?.*)?$/.test(src));
-  }
-
+  /* Every build has editions.js at its root (kamsurvey.sphinx_ext writes it; the site's
+   * own is at the site root), but only a page inside editions/<wave>/ (an older edition
+   * shows the banner) or one that lists the editions has a use for it: any other page
+   * is the latest edition at the site root, so it asks for nothing. */
   function loadEditions() {
-    var root = siteRoot();
-    if (root === null || !needsEditions()) {
+    var book = bookRoot();
+    if (book === null) {
       return;
     }
+    var edition = /editions\/[^\/]+\/$/;
+    if (!document.getElementById("kam-editions-list") && !edition.test(book)) {
+      return;
+    }
+    var root = book.replace(edition, ""); /* the site root: a book built on its own is its own */
     window.kamEditionsLoaded = function (info) {
       showEditions(info, root);
     };
     var script = document.createElement("script");
     script.src = root + "editions.js";
     script.onerror = function () {
-      /* a single edition built on its own has no site index: nothing to show */
+      /* no editions index at the site root: the static list stays, and no banner */
     };
     document.head.appendChild(script);
   }
