@@ -69,9 +69,10 @@ class Chapter:
     previous: Wave | None = None
     data_dir: Path = Path("data")
     _claims: dict | None = field(default=None, repr=False)
-    # rows of each filter (e.g. a sector) and each per-sector breakdown, computed once per chapter:
+    # rows of each filter (e.g. a sector), each option table and each per-sector breakdown, computed once per chapter:
     # with a million respondents a subset costs a tenth of a second and is asked for dozens of times
     _subsets: dict = field(default_factory=dict, repr=False)
+    _tables: dict = field(default_factory=dict, repr=False)
     _breakdowns: dict = field(default_factory=dict, repr=False)
 
     @classmethod
@@ -121,6 +122,12 @@ class Chapter:
     def table(self, question_id: str, *, percent_of: str = tabulate.RESPONDENTS,
               within: Mapping[str, str] | None = None) -> pd.DataFrame:
         """Options offered in this wave (an option added in a later wave has no row), with the low-base flag."""
+        key = (question_id, percent_of, tuple(sorted((within or {}).items())))
+        if key not in self._tables:
+            self._tables[key] = self._table(question_id, percent_of, within)
+        return self._tables[key].copy()  # a copy keeps attrs (respondents, percent_of)
+
+    def _table(self, question_id: str, percent_of: str, within: Mapping[str, str] | None) -> pd.DataFrame:
         question = self.question(question_id)
         table = tabulate.option_table(self.subset(within), question, percent_of=percent_of)
         offered = table["code"].isin(question.codes(self.meta.wave))
@@ -211,11 +218,6 @@ class Chapter:
         """
         table = self.sector_breakdown(question_id)
         return bool(table.loc[table["code"].isin(list(codes)), "suppressed"].any())
-
-    def top_labels(self, question_id: str, k: int, *, percent_of: str = tabulate.RESPONDENTS) -> list[str]:
-        """Labels of the k most chosen options (fewer, or none, when the wave has fewer answers)."""
-        question = self.question(question_id)
-        return [question.label(code) for code in self.ranking(question_id, percent_of=percent_of)[:k]]
 
     # -- the article's claims, re-tested on this wave ---------------------------
     def _claims_key(self) -> tuple | None:
@@ -391,12 +393,12 @@ class Chapter:
             _glue(f"{name}_{label}_pct", policy.SUPPRESSED_MARK if withheld else phrasing.percent(proportion.share))
             _glue(f"{name}_{label}_base", int(proportion.base))
         if withheld:
-            for part in ("diff", "diff_ci", "p"):
-                _glue(f"{name}_{part}", "not shown")
-            _glue(f"{name}_verdict",
-                  "the figures would reveal cells of fewer than five respondents, so they are withheld and not tested")
-            _glue(f"{name}_summary", "the per-sector figures are withheld: they would reveal cells of fewer than "
-                  "five respondents, so the difference is not shown or tested")
+            self._glue_sector_not_shown(
+                name,
+                "the figures would reveal cells of fewer than five respondents, so they are withheld and not tested",
+                "the per-sector figures are withheld: they would reveal cells of fewer than "
+                "five respondents, so the difference is not shown or tested",
+            )
             return comparison
         low, high = comparison.interval
         _glue(f"{name}_diff", phrasing.points(comparison.difference, signed=True))
@@ -425,8 +427,6 @@ class Chapter:
         for label, proportion in (("pharma", pharma), ("other", other)):
             _glue(f"{name}_{label}_pct", marker or (phrasing.percent(proportion.share) if proportion.base else NO_RESPONDENTS))
             _glue(f"{name}_{label}_base", marker or int(proportion.base))
-        for part in ("diff", "diff_ci", "p"):
-            _glue(f"{name}_{part}", "not shown")
         if not self.asked(question_id):
             why = f"the question was not asked in the {self.meta.wave} survey"
         elif not self.asked(SECTOR):
@@ -435,8 +435,16 @@ class Chapter:
             why = f"nobody answered the question in the {self.meta.wave} survey"
         else:
             why = f"no respondent in {phrasing.list_words(empty)} answered it in the {self.meta.wave} survey"
-        _glue(f"{name}_verdict", f"{why}, so the sectors cannot be compared")
-        _glue(f"{name}_summary", f"not available: {why}, so the sectors cannot be compared")
+        self._glue_sector_not_shown(name, f"{why}, so the sectors cannot be compared",
+                                    f"not available: {why}, so the sectors cannot be compared")
+
+    @staticmethod
+    def _glue_sector_not_shown(name: str, verdict: str, summary: str) -> None:
+        """The keys of a sector test that has no difference to show: `not shown` for the numbers, then the words."""
+        for part in ("diff", "diff_ci", "p"):
+            _glue(f"{name}_{part}", "not shown")
+        _glue(f"{name}_verdict", verdict)
+        _glue(f"{name}_summary", summary)
 
     def glue_figure(self, figure: figures.Figure) -> None:
         """Glue a figure under its id, for a `{glue:figure}` directive with the same :name:."""
@@ -461,19 +469,25 @@ class Chapter:
         _glue(f"{name}_fraction", phrasing.share_words(proportion.share))
 
     # -- figures -----------------------------------------------------------
+    def _wave_fields(self) -> dict:
+        """The fields of a `figures.Figure` that say which wave it belongs to."""
+        meta = self.meta
+        return {
+            "wave": meta.wave,
+            "wave_title": meta.title,
+            "published": meta.published.isoformat() if meta.published else None,
+            "reconstructed": meta.reconstructed,
+        }
+
     def _figure(self, fig_id: str, chart, table: pd.DataFrame, *, kind: str, title: str, base: int | None,
                 question: str | None) -> figures.Figure:
-        meta = self.meta
         return figures.Figure(
             id=fig_id,
             title=title,
             spec=chart.to_dict(),
             table=figures.display_table(table),
             alt=figures.describe(kind, title, base, table),
-            wave=meta.wave,
-            wave_title=meta.title,
-            published=meta.published.isoformat() if meta.published else None,
-            reconstructed=meta.reconstructed,
+            **self._wave_fields(),
             question=question,
         )
 
@@ -493,17 +507,13 @@ class Chapter:
         question = self.question(question_id)
         title = question.wording_in(self.meta.wave)
         chart = charts.notice(title, reason, self.meta.source_line())
-        meta = self.meta
         return figures.Figure(
             id=fig_id,
             title=title,
             spec=chart.to_dict(),
             table={"columns": ["Note"], "rows": [[reason]]},
             alt=f"{reason} Question: {title}",
-            wave=meta.wave,
-            wave_title=meta.title,
-            published=meta.published.isoformat() if meta.published else None,
-            reconstructed=meta.reconstructed,
+            **self._wave_fields(),
             question=question_id,
             extra={"unavailable": reason},
         )
@@ -541,10 +551,11 @@ class Chapter:
             return self.unavailable_figure(fig_id, question_id, reason)
         question = self.question(question_id)
         table = self.sector_breakdown(question_id, percent_of=percent_of)
-        order = charts.bar_order(self.table(question_id, percent_of=percent_of), sort=sort)
+        overall = self.table(question_id, percent_of=percent_of)
+        order = charts.bar_order(overall, sort=sort)
         chart = charts.group_comparison_bars(table, question, self.meta, group_title="Sector", order=order)
         return self._figure(fig_id, chart, table, kind="Bar chart by sector", title=question.wording,
-                            base=int(tabulate.answered(self.frame, question).sum()), question=question_id)
+                            base=int(overall.attrs["respondents"]), question=question_id)
 
     def spectrum_figure(self, fig_id: str, ends: list[dict], *, title: str) -> figures.Figure:
         source = "Source: diagram drawn from the article's account of an earlier AKAM research project."

@@ -18,7 +18,7 @@ import altair as alt
 import pandas as pd
 
 from .codebook import Question
-from .policy import SUPPRESSED_MARK
+from .policy import MIN_BASE, MIN_CELL, SUPPRESSED_MARK, is_low_base
 from .tabulate import MENTIONS, RESPONDENTS
 from .waves import WaveMeta
 
@@ -94,7 +94,7 @@ def percent_of_note(percent_of: str, multi: bool) -> str:
 
 def base_note(base: int, who: str = "respondents") -> str:
     note = f"Base: {who} answering (n = {base})"
-    return note + ("." if base >= 30 else ": low base (under 30), treat with caution.")
+    return note + ("." if not is_low_base(base) else f": low base (under {MIN_BASE}), treat with caution.")
 
 
 def _finish(chart: alt.TopLevelMixin, title: Sequence[str], subtitle: Sequence[str], source: str) -> alt.TopLevelMixin:
@@ -127,7 +127,7 @@ def _tooltip(percent_field: str = "share", *, with_interval: bool = True, percen
 
 
 def _interval_text(low: float, high: float) -> str:
-    if any(map(lambda v: v is None or (isinstance(v, float) and math.isnan(v)), (low, high))):
+    if pd.isna(low) or pd.isna(high):
         return "n/a"
     return f"{low * 100:.0f}%–{high * 100:.0f}%"
 
@@ -298,7 +298,6 @@ def group_comparison_bars(
     meta: WaveMeta,
     *,
     group_title: str,
-    group_colours: dict[str, str] | None = None,
     order: Sequence[str] | None = None,
 ) -> alt.TopLevelMixin:
     """Side-by-side bars per option for each group (e.g. pharma vs other sectors), with intervals.
@@ -307,7 +306,6 @@ def group_comparison_bars(
     cells carry no bar and are labelled instead, so that no count under five is shown.
     """
     group_codes = list(dict.fromkeys(table["group_code"]))
-    colours = group_colours or SECTOR_COLOURS
     bases = {g: int(table.loc[table["group_code"] == g, "base"].max()) for g in group_codes}
     group_names = {
         g: f"{table.loc[table['group_code'] == g, 'group_label'].iloc[0]} (n = {bases[g]})" for g in group_codes
@@ -337,7 +335,7 @@ def group_comparison_bars(
         )
     domain = [group_names[g] for g in group_codes]
     colour = alt.Color("group:N", title=group_title, sort=domain,
-                       scale=alt.Scale(domain=domain, range=[colours.get(g, GREY) for g in group_codes]))
+                       scale=alt.Scale(domain=domain, range=[SECTOR_COLOURS.get(g, GREY) for g in group_codes]))
     upper = max([r["ci_high"] for r in records if r["ci_high"] is not None] + [0.05])
     x_max = min(1.0, math.ceil((upper + 0.1) * 10) / 10)
     base = alt.Chart(alt.Data(values=records)).encode(
@@ -359,7 +357,7 @@ def group_comparison_bars(
         f"Base: respondents answering in each group (n = {total}; " + ", ".join(group_names.values()) + ").",
         percent_of_note(table.attrs.get("percent_of", RESPONDENTS), question.is_multi)
         + " Lines show 95% intervals (Wilson).",
-        f"{SUPPRESSED_MARK} = suppressed: fewer than 5 respondents, or a cell that would reveal one.",
+        f"{SUPPRESSED_MARK} = suppressed: fewer than {MIN_CELL} respondents, or a cell that would reveal one.",
     ]
     return _finish(chart, wrap(question.wording), subtitle, meta.source_line(total))
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 import datetime as dt
 import html
 import json
-import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -44,7 +43,7 @@ AGREEMENT_GROUPS = {"agree": "agree", "neutral": "neither agree nor disagree", "
 def _cell(column: str, value: Any, suppressed: bool) -> Any:
     if suppressed and column in {"count", "share", "ci_low", "ci_high"}:
         return SUPPRESSED_MARK
-    if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA:
+    if pd.isna(value):
         return ""
     if column in PERCENT_COLUMNS:
         return f"{float(value) * 100:.1f}%"

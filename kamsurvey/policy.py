@@ -50,11 +50,11 @@ base misleads and a tiny cell can identify a respondent. Three rules:
 
 Display. Suppressed counts and shares are shown as `SUPPRESSED_MARK` ("[c]", the UK
 statistical convention for "confidential"), the same mark for primary and secondary
-cells, explained by `SUPPRESSION_NOTE`. Not "<5": a secondary cell may hold 40, and
-marking primaries "<5" and secondaries differently tells the attacker which cells are
-1-4 and which are 0 or 5+, which pins cells: two suppressed cells that sum to 6, one
-marked "<5", can only be 1 and 5. The `suppression` column ("primary"/"secondary") is
-for audit and tests, not for display.
+cells, explained where it is shown (a chart's subtitle says what it stands for).
+Not "<5": a secondary cell may hold 40, and marking primaries "<5" and secondaries
+differently tells the attacker which cells are 1-4 and which are 0 or 5+, which pins
+cells: two suppressed cells that sum to 6, one marked "<5", can only be 1 and 5. The
+`suppression` column ("primary"/"secondary") is for audit and tests, not for display.
 """
 
 from __future__ import annotations
@@ -73,10 +73,6 @@ MIN_CELL = 5
 
 LOW_BASE_NOTE = "low base: treat with caution"
 SUPPRESSED_MARK = "[c]"
-SUPPRESSION_NOTE = (
-    "[c] withheld: fewer than 5 respondents, or withheld so that such a count "
-    "cannot be worked out from the totals."
-)
 PRIMARY = "primary"
 SECONDARY = "secondary"
 VALUE_COLUMNS = ("share", "ci_low", "ci_high")
@@ -86,7 +82,6 @@ __all__ = [
     "MIN_CELL",
     "LOW_BASE_NOTE",
     "SUPPRESSED_MARK",
-    "SUPPRESSION_NOTE",
     "PRIMARY",
     "SECONDARY",
     "VALUE_COLUMNS",
@@ -342,7 +337,6 @@ def suppress_breakdown(
     single_choice: bool,
     suppress_zeros: bool = False,
     min_cell: int = MIN_CELL,
-    value_cols: Sequence[str] = VALUE_COLUMNS,
 ) -> pd.DataFrame:
     """A breakdown (e.g. `tabulate.by_group`) with the suppression policy applied; a copy.
 
@@ -384,7 +378,7 @@ def suppress_breakdown(
     result["suppression"] = kinds
     result[count_col] = result[count_col].astype("Int64")
     result.loc[suppressed, count_col] = pd.NA
-    for column in value_cols:
+    for column in VALUE_COLUMNS:
         if column in result.columns:
             result[column] = result[column].astype(float)
             result.loc[suppressed, column] = np.nan

@@ -149,7 +149,9 @@ def option_table(frame: pd.DataFrame, question: Question, *, percent_of: str = R
         raise ValueError(f"percent_of must be {RESPONDENTS!r} or {MENTIONS!r}, got {percent_of!r}")
     base_mask = answered(frame, question)
     respondents_base = int(base_mask.sum())
-    mentions = mention_counts(frame, question) if question.is_multi else None
+    base = respondents_base
+    if percent_of == MENTIONS and question.is_multi:
+        base = int(mention_counts(frame, question).sum())
     rows = []
     for option in question.options:
         if question.is_multi and question.column(option.code) not in frame.columns:
@@ -157,7 +159,6 @@ def option_table(frame: pd.DataFrame, question: Question, *, percent_of: str = R
         if percent_of == MENTIONS and option.exclusive:
             continue
         count = int((ticks(frame, question, option.code) & base_mask).sum())
-        base = int(mentions.sum()) if percent_of == MENTIONS and mentions is not None else respondents_base
         low, high = wilson_interval(count, base)
         rows.append(
             {

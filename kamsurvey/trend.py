@@ -129,14 +129,12 @@ def option_changes(question: Question, codebook: Codebook, frame: pd.DataFrame, 
     return table
 
 
-def _share_cell(share: float, count: int, base: int) -> str:
-    if not base:
-        return "no respondents"
-    return f"{phrasing.percent(share)} ({count} of {base})"
+def _share_cell(count: int, base: int) -> str:
+    return phrasing.share_with_count(count, base) if base else "no respondents"
 
 
 def _signed_points(difference: float) -> str:
-    if difference is None or (isinstance(difference, float) and math.isnan(difference)):
+    if pd.isna(difference):
         return phrasing.MISSING
     return f"{phrasing.whole_percent(difference):+d}"
 
@@ -176,8 +174,8 @@ def change_markdown(question: Question, table: pd.DataFrame) -> str:
                     if not math.isnan(row.ci_low) else phrasing.MISSING)
         verdict = "yes" if row.more_than_noise else ("no" if not math.isnan(row.p_holm) else phrasing.MISSING)
         lines.append("| " + " | ".join(_cell(c) for c in (
-            row.label, _share_cell(row.previous_share, row.previous_count, row.previous_base),
-            _share_cell(row.share, row.count, row.base), _signed_points(row.difference), interval, verdict)) + " |")
+            row.label, _share_cell(row.previous_count, row.previous_base),
+            _share_cell(row.count, row.base), _signed_points(row.difference), interval, verdict)) + " |")
     per = "of respondents choosing each answer" + (" (several answers allowed)" if question.is_multi else "")
     lines += [
         "",
