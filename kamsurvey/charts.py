@@ -18,6 +18,7 @@ import altair as alt
 import pandas as pd
 
 from .codebook import Question
+from .phrasing import percent
 from .policy import MIN_BASE, MIN_CELL, SUPPRESSED_MARK, is_low_base
 from .tabulate import MENTIONS, RESPONDENTS
 from .waves import WaveMeta
@@ -129,7 +130,7 @@ def _tooltip(percent_field: str = "share", *, with_interval: bool = True, percen
 def _interval_text(low: float, high: float) -> str:
     if pd.isna(low) or pd.isna(high):
         return "n/a"
-    return f"{low * 100:.0f}%–{high * 100:.0f}%"
+    return f"{percent(low)}–{percent(high)}"
 
 
 def _bar_records(table: pd.DataFrame, order: Sequence[str]) -> list[dict]:
@@ -146,7 +147,7 @@ def _bar_records(table: pd.DataFrame, order: Sequence[str]) -> list[dict]:
                 "ci_low": round(float(row.ci_low), 6),
                 "ci_high": round(float(row.ci_high), 6),
                 "interval": _interval_text(row.ci_low, row.ci_high),
-                "share_text": f"{row.share * 100:.0f}%",
+                "share_text": percent(row.share),
             }
         )
     return records
@@ -263,7 +264,7 @@ def likert_bars(
                     "start": round(start, 6),
                     "end": round(start + share, 6),
                     "interval": _interval_text(indexed.loc[code, "ci_low"], indexed.loc[code, "ci_high"]),
-                    "share_text": f"{share * 100:.0f}%" if share >= LIKERT_LABEL_MIN else "",
+                    "share_text": percent(share) if share >= LIKERT_LABEL_MIN else "",
                     "order": scale_codes.index(code),
                 }
             )
@@ -329,7 +330,7 @@ def group_comparison_bars(
                 "ci_low": None if share is None else round(float(row.ci_low), 6),
                 "ci_high": None if share is None else round(float(row.ci_high), 6),
                 "interval": "suppressed" if share is None else _interval_text(row.ci_low, row.ci_high),
-                "share_text": (SUPPRESSED_MARK if suppressed else "") if share is None else f"{share * 100:.0f}%",
+                "share_text": (SUPPRESSED_MARK if suppressed else "") if share is None else percent(row.share),
                 "text_x": 0 if share is None else round(float(row.ci_high), 6),
             }
         )

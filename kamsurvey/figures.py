@@ -18,6 +18,7 @@ from typing import Any
 
 import pandas as pd
 
+from .phrasing import percent
 from .policy import SUPPRESSED_MARK
 from .tabulate import MENTIONS
 
@@ -85,7 +86,7 @@ def _sentence(text: str) -> str:
 
 
 def _pct(share: float) -> str:
-    return f"{share * 100:.0f}%"
+    return percent(share)  # rounded half up, as in the prose
 
 
 def _leaders(table: pd.DataFrame, top: int) -> str:

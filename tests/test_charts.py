@@ -131,3 +131,20 @@ def test_specs_are_deterministic(codebook, frame):
     question = codebook["targets_set"]
     make = lambda: json.dumps(charts.option_bars(tabulate.option_table(frame, question), question, META).to_dict(), sort_keys=True)
     assert make() == make()
+
+
+def test_a_share_on_a_half_rounds_up_on_the_chart_as_in_the_prose(codebook, frame):
+    from kamsurvey import figures
+    from kamsurvey.phrasing import percent
+
+    question = codebook["most_important"]
+    tie = frame.copy()  # 112 respondents
+    code = question.codes()[0]
+    tie[question.id] = [code] * 14 + [question.codes()[1]] * 98  # 14 of 112: 12.5%
+    table = tabulate.option_table(tie, question)
+    row = table.set_index("code").loc[code]
+    assert percent(row.share) == "13%"
+    shares = {r["code"]: r for r in values(charts.option_bars(table, question, META).to_dict()) if "code" in r}
+    assert shares[code]["share_text"] == "13%"  # f"{0.125 * 100:.0f}%" would say 12%
+    assert shares[code]["interval"] == f"{percent(row.ci_low)}–{percent(row.ci_high)}"
+    assert f"{question.label(code)} 13%" in figures.describe("Bar chart", question.wording, 112, table)
