@@ -1,6 +1,7 @@
 # Two commands on a fresh machine with Python 3.11 and make:
 #   make book   build the current edition into _build/html/ and the site (every edition) into _build/site/
 #   make test   everything CI checks
+# Every target calls `kam` (kamsurvey/cli.py); `kam COMMAND --help` describes each command.
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 .DEFAULT_GOAL := help
@@ -9,12 +10,20 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 PY := $(BIN)/python
+KAM := $(BIN)/kam
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt pyproject.toml | sha256sum | cut -c1-12)
 PIP_TOOLS := pip-tools==7.6.2
 # Kernels started by papermill and nbval must be this environment's python.
 export PATH := $(CURDIR)/$(BIN):$(PATH)
-# ... and import this checkout's kamsurvey, whatever checkout the editable install last pointed at.
-export PYTHONPATH := $(CURDIR)$(if $(PYTHONPATH),:$(PYTHONPATH))
+
+# Values given on the command line (make wave WAVE=… DATA=… ARGS=…, make serve PORT=…) are handed to kam in
+# the environment exactly as typed: never expanded by make, never parsed by a shell (kam splits ARGS itself,
+# with shlex, and checks every value).
+unexport WAVE DATA ARGS PORT
+wave bench serve: export KAM_WAVE = $(value WAVE)
+wave bench serve: export KAM_DATA = $(value DATA)
+wave bench serve: export KAM_ARGS = $(value ARGS)
+serve: export PORT = $(value PORT)
 
 .PHONY: help venv book chapters html site test wave briefing serve bench lock clean
 
@@ -25,7 +34,7 @@ help:
 	@echo "make wave WAVE=2023 DATA=export.csv   publish a new survey wave"
 	@echo "make lock     regenerate requirements.txt from requirements.in"
 	@echo "make briefing the one-page key findings, figure PNGs and citation in _build/briefing/"
-	@echo "make serve    preview the built site at http://127.0.0.1:$(PORT)/ (PORT=8000 by default)"
+	@echo "make serve    preview the built site at http://127.0.0.1:8000/ (PORT=8080 for another port)"
 	@echo "make bench    time our path against plain jupyter-book, the no-op rebuild and waves up to 1,000,000 (_build/bench/)"
 
 $(STAMP): requirements.txt pyproject.toml
@@ -37,27 +46,25 @@ $(STAMP): requirements.txt pyproject.toml
 
 venv: $(STAMP)
 
-# Each step of `make book` runs only when its inputs changed since it last succeeded (scripts/stamp.py:
+# Each step of `make book` runs only when its inputs changed since it last succeeded (kamsurvey/build/stamps.py:
 # a hash of every input in _build/.stamps/<step>); on unchanged inputs `make book` re-executes and rebuilds nothing.
+book: $(STAMP)
+	$(KAM) book
+
 chapters: $(STAMP)
-	$(PY) scripts/stamp.py chapters -- $(PY) scripts/run_chapters.py
+	$(KAM) book chapters
 
 html: $(STAMP)
-	$(PY) scripts/stamp.py html -- $(BIN)/jupyter-book build . -W -n --keep-going
-	@echo "Open _build/html/index.html"
+	$(KAM) book html
 
-book: chapters html site
-
-# The website: the current edition (already built in _build/html) at editions/<wave>/ and at the root;
+# The website: the current edition (built in _build/html) at editions/<wave>/ and at the root;
 # earlier editions are kept as published, or rebuilt when missing (a clean clone).
-site: html
-	$(PY) scripts/stamp.py site -- $(PY) scripts/build_site.py --html _build/html
+site: $(STAMP)
+	$(KAM) book html site
 
-# Publish a new survey wave: import, validate, execute every chapter, build, swap in (scripts/new_wave.py --help).
+# Publish a new survey wave: import, validate, execute every chapter, build, swap in (kam wave --help).
 wave: $(STAMP)
-	@if [ -z "$(WAVE)" ] || [ -z "$(DATA)" ]; then \
-		echo "usage: make wave WAVE=2023 DATA=path/to/export.csv [ARGS='--fieldwork-start 2023-03-01 ...']"; exit 2; fi
-	$(PY) scripts/new_wave.py --wave "$(WAVE)" --data "$(DATA)" $(ARGS)
+	$(KAM) wave --from-environment
 
 # nbval: strict (outputs compared), in the environment pytest runs in, one notebook per worker.
 NBVAL := $(PY) -m pytest --nbval --nbval-current-env -p no:cacheprovider -n 2 --dist loadscope -q chapters
@@ -77,17 +84,16 @@ test: $(STAMP) $(NODE_MODULES)
 
 # Member briefing from the current edition as built: key findings (HTML, Markdown), figure PNGs, citation.
 briefing: html
-	$(PY) scripts/briefing.py --site _build/html --out _build/briefing
+	$(KAM) briefing
 
-# Preview the built site (_build/site if built, else _build/html) on this machine.
-PORT ?= 8000
+# Preview the built site (_build/site if built, else _build/html) on this machine (PORT=8000 by default).
 serve: $(STAMP)
-	$(PY) scripts/serve.py --port $(PORT)
+	$(KAM) serve
 
 # Benchmarks (not part of make test): our path beside plain jupyter-book, the no-op rebuild, synthetic waves
-# of 112 to 1,000,000 respondents; results in _build/bench/ (scripts/bench.py --help; ARGS='--repeats 5').
+# of 112 to 1,000,000 respondents; results in _build/bench/ (kam bench --help; ARGS='--repeats 5').
 bench: $(STAMP)
-	$(PY) scripts/bench.py $(ARGS)
+	$(KAM) bench --from-environment
 
 lock:
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)

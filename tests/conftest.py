@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from kamsurvey.codebook import Codebook, load_codebook
-from kamsurvey.waves import Wave, load_wave
+from kamsurvey.data.codebook import Codebook, load_codebook
+from kamsurvey.data.waves import Wave, load_wave
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "data"

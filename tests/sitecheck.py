@@ -93,19 +93,3 @@ def respondent_level_leaks(site: Path, responses_csv: Path) -> dict[str, list[st
             found[str(path.relative_to(site))] = problems
     return found
 
-
-# -- the project's scripts, imported by tests ------------------------------------------------------------------
-
-
-def load_script(path: Path):
-    """Import scripts/<name>.py as a module (registered, so that its dataclasses can find it)."""
-    import importlib.util
-    import sys
-
-    name = f"script_{path.stem}"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, path)
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]

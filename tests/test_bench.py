@@ -1,4 +1,4 @@
-"""The benchmark's measuring parts (scripts/bench.py): the memory of a whole process tree, the ratios and
+"""The benchmark's measuring parts (kambench.harness): the memory of a whole process tree, the ratios and
 the verdicts on the targets, the install stamp it checks before running make in a copy."""
 
 from __future__ import annotations
@@ -6,9 +6,8 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from wavekit import ROOT, load_script
-
-bench = load_script("bench")
+from kambench import harness as bench
+from wavekit import ROOT
 
 
 def test_peak_memory_counts_the_whole_process_tree(tmp_path):
@@ -43,7 +42,7 @@ def test_ratios_and_targets():
     assert verdict("peak memory") == ("2500 MB", False)
     assert verdict("sizes") == ("4.0%", True)
     assert verdict("validation") == ("3.0 s", True)
-    text = bench.markdown(summaries, "python scripts/bench.py")
+    text = bench.markdown(summaries, "kam bench")
     assert "| n = 1,000,000 peak memory ≤ 2 GB | 2500 MB |" in text and "| NO |" in text
     assert "0.44× plain" in text and "time 1.80×, site 1.040× n = 112" in text
 
@@ -63,7 +62,7 @@ def test_the_install_stamp_is_the_makefiles():
 
 
 def test_help_lists_the_scenarios_and_options():
-    result = subprocess.run([sys.executable, str(ROOT / "scripts" / "bench.py"), "--help"], capture_output=True, text=True)
+    result = subprocess.run([sys.executable, "-m", "kamsurvey", "bench", "--help"], capture_output=True, text=True)
     assert result.returncode == 0
     for word in ("--repeats", "--large-repeats", "--scenarios", "--sizes", "plain", "noop", "synth", "proportional set size"):
         assert word in result.stdout

@@ -11,12 +11,12 @@ from pathlib import Path
 import pytest
 
 from book import ROOT
-from kamsurvey import citation
-from sitecheck import external, load_script, loaded_resources
+from kamsurvey.report import citation
+from kamsurvey.build import briefing
+from sitecheck import external, loaded_resources
 
 pytestmark = pytest.mark.slow
 
-briefing = load_script(ROOT / "scripts" / "briefing.py")
 
 LINK = re.compile(r"\[([^\]]+)\]\(([^)]+)\)")
 

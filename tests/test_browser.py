@@ -31,7 +31,6 @@ from urllib.parse import urljoin, urlparse
 import pytest
 
 from book import ROOT
-from sitecheck import load_script
 
 pytestmark = pytest.mark.browser
 
@@ -75,7 +74,7 @@ def tools() -> dict[str, str]:
     return {"chromium": chromium, "driver": driver}
 
 
-class QuietHandler(load_script(ROOT / "scripts" / "serve.py").Handler):
+class QuietHandler(http.server.SimpleHTTPRequestHandler):
     """What `make serve` serves, without a log line per request."""
 
     def log_message(self, *args) -> None:
@@ -414,7 +413,8 @@ def test_links_inside_the_site_resolve(browser, server, site):
 
 def test_briefing_prints_on_one_page(browser, site, tmp_path):
     """`make briefing`'s key findings fit one A4 page when printed (Chromium's own PDF output)."""
-    briefing = load_script(ROOT / "scripts" / "briefing.py")
+    from kamsurvey.build import briefing
+
     files = briefing.write_briefing(ROOT, site, tmp_path / "briefing")
     browser.open(files["html"].as_uri(), wait_for_charts=False)
     assert browser.errors() == [] and browser.requests == [files["html"].as_uri()]

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from book import ROOT, chapter_notebooks, toc_files
-from kamsurvey import citation, figures
+from kamsurvey.report import citation, figures
 from sitecheck import external, external_loads, loaded_resources, respondent_level_leaks
 
 pytestmark = pytest.mark.slow

@@ -7,9 +7,9 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from kamsurvey import chapter as chapter_module
-from kamsurvey import claims, tabulate
-from kamsurvey.chapter import Chapter
+from kamsurvey.report import chapter as chapter_module
+from kamsurvey.analysis import claims, tabulate
+from kamsurvey.report.chapter import Chapter
 from wavekit import data_dir, write_synthetic_wave
 
 

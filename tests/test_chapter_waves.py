@@ -9,8 +9,8 @@ import pytest
 import vl_convert
 
 from conftest import DATA
-from kamsurvey import chapter as chapter_module
-from kamsurvey.chapter import NO_RESPONDENTS, NOT_ASKED, Chapter, Unavailable
+from kamsurvey.report import chapter as chapter_module
+from kamsurvey.report.chapter import NO_RESPONDENTS, NOT_ASKED, Chapter, Unavailable
 from wavekit import add_option, data_dir, write_synthetic_wave
 
 NEW_OPTION = '- {code: profit_share, label: Profit share, since: "2023"}'
@@ -121,7 +121,7 @@ def test_an_option_added_later_has_no_row_in_an_earlier_wave(data):
 
 
 def test_the_questionnaire_marks_questions_left_out_and_options_new_in_the_wave(ch):
-    from kamsurvey.questionnaire import questionnaire_markdown
+    from kamsurvey.report.questionnaire import questionnaire_markdown
 
     text = questionnaire_markdown(ch.codebook, "2023", not_asked=["bonus_size"])
     bonus = text[text.index("**Q8."):text.index("**Q9.")]

@@ -5,11 +5,12 @@ from __future__ import annotations
 import datetime as dt
 import json
 
-import pandas as pd
 import pytest
 
-from kamsurvey import charts, policy, tabulate
-from kamsurvey.waves import WaveMeta
+from kamsurvey.report import charts
+
+from kamsurvey.analysis import policy, tabulate
+from kamsurvey.data.wavemeta import WaveMeta
 
 META = WaveMeta("2022", "Survey 2022", dt.date(2022, 7, 1), dt.date(2022, 9, 30), "KAMs", 112,
                 "AKAM survey of key account managers", "reconstructed", "Rebuilt from the article.")
@@ -134,8 +135,8 @@ def test_specs_are_deterministic(codebook, frame):
 
 
 def test_a_share_on_a_half_rounds_up_on_the_chart_as_in_the_prose(codebook, frame):
-    from kamsurvey import figures
-    from kamsurvey.phrasing import percent
+    from kamsurvey.report import figures
+    from kamsurvey.report.phrasing import percent
 
     question = codebook["most_important"]
     tie = frame.copy()  # 112 respondents

@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from book import ROOT
-from kamsurvey import citation
+from kamsurvey.report import citation
 
 CFFCONVERT = Path(sys.executable).parent / "cffconvert"
 
@@ -114,10 +114,10 @@ def test_bibtex_escapes_tex_specials(raw, escaped):
 
 
 def test_cli_check_reports_the_register(tmp_path):
-    result = subprocess.run([sys.executable, "-m", "kamsurvey.citation", "--check", "--root", str(ROOT)],
+    result = subprocess.run([sys.executable, "-m", "kamsurvey", "cite", "--check", "--book", str(ROOT)],
                             capture_output=True, text=True, cwd=ROOT)
     assert result.returncode == 0, result.stdout + result.stderr
     stale = book_copy(tmp_path, [{"wave": "2022", "title": "2022"}, {"wave": "2025", "title": "2025"}])
-    result = subprocess.run([sys.executable, "-m", "kamsurvey.citation", "--check", "--root", str(stale)],
+    result = subprocess.run([sys.executable, "-m", "kamsurvey", "cite", "--check", "--book", str(stale)],
                             capture_output=True, text=True, cwd=ROOT)
     assert result.returncode == 1 and "current edition is '2025'" in result.stdout

@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from conftest import ARTICLE, DATA
-from kamsurvey.claims import (
+from kamsurvey.analysis.claims import (
     CANNOT_COMPUTE,
     DOES_NOT_HOLD,
     HOLDS,
@@ -22,7 +22,7 @@ from kamsurvey.claims import (
     format_allowed,
     load_claims,
 )
-from kamsurvey.codebook import load_codebook
+from kamsurvey.data.codebook import load_codebook
 
 LEDGER = DATA / "claims" / "2022.yml"
 CLAIMS = load_claims(LEDGER, load_codebook(DATA / "codebook.yml"))

@@ -7,7 +7,7 @@ import copy
 import pytest
 import yaml
 
-from kamsurvey.codebook import CodebookError, codebook_from_mapping
+from kamsurvey.data.codebook import CodebookError, codebook_from_mapping
 
 from conftest import DATA
 

@@ -12,11 +12,12 @@ import pytest
 import yaml
 
 from conftest import DATA
-from kamsurvey import editions
-from kamsurvey.editions import Edition
-from wavekit import load_script
+from kamsurvey.build import website as build_site
+from kamsurvey.data import editions
+from kamsurvey.data.editions import Edition
+from kamsurvey.report import citation
+from kamsurvey.site import editions_index
 
-build_site = load_script("build_site")
 REGISTER = (DATA / "editions.yml").read_text(encoding="utf-8")
 E2022 = Edition("2022", "2022 survey (July–September 2022)", None)
 E2023 = Edition("2023", "2023 survey (March–May 2023)", "2022")
@@ -33,7 +34,7 @@ def test_registering_an_edition_appends_it_and_keeps_the_comments():
 
 
 def test_the_site_index_names_the_latest_and_every_edition():
-    script = editions.editions_js([E2022, E2023])
+    script = editions_index.editions_js([E2022, E2023])
     payload = json.loads(re.search(r"kamEditionsLoaded\((.*)\);", script).group(1))
     assert payload == {"latest": "2023", "editions": [{"wave": "2022", "title": E2022.title},
                                                       {"wave": "2023", "title": E2023.title}]}
@@ -41,12 +42,12 @@ def test_the_site_index_names_the_latest_and_every_edition():
 
 
 def test_the_editions_list_shows_editions_up_to_this_one():
-    from kamsurvey.citation import EditionRecord
+    from kamsurvey.report.citation import EditionRecord
 
     records = [EditionRecord(wave=w, title=f"{w} <survey>", survey="S", fieldwork="May 2023", n=1500, published=None,
                              reconstructed=False, url=f"https://example.org/editions/{w}/", current=w == "2024")
                for w in ("2022", "2023", "2024")]
-    listing = editions.editions_list_html(records, "2023")
+    listing = citation.editions_list_html(records, "2023")
     assert listing.startswith('<ul id="kam-editions-list"')
     assert listing.count("<li>") == 2 and "2024" not in listing
     assert '<a href="https://example.org/editions/2023/">2023 &lt;survey&gt;</a> (this edition): 1,500 respondents' in listing
@@ -116,9 +117,11 @@ def test_a_build_warning_fails_the_build_step_and_names_the_warning(tmp_path):
 
 
 def test_the_commands_explain_themselves():
-    for script in ("new_wave.py", "build_site.py", "synth_wave.py"):
-        result = subprocess.run([sys.executable, str(build_site.SCRIPTS / script), "--help"], capture_output=True, text=True)
-        assert result.returncode == 0 and "usage:" in result.stdout, script
-    missing = subprocess.run([sys.executable, str(build_site.SCRIPTS / "new_wave.py"), "--wave", "2023", "--data", "nope.csv"],
+    from kamsurvey.cli import COMMANDS
+
+    for command in COMMANDS:
+        result = subprocess.run([sys.executable, "-m", "kamsurvey", command, "--help"], capture_output=True, text=True)
+        assert result.returncode == 0 and f"usage: kam {command}" in result.stdout, command
+    missing = subprocess.run([sys.executable, "-m", "kamsurvey", "wave", "--wave", "2023", "--data", "nope.csv"],
                              capture_output=True, text=True)
     assert missing.returncode == 2 and "--data nope.csv: no such file" in missing.stderr

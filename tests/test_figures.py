@@ -12,9 +12,11 @@ from html.parser import HTMLParser
 import pandas as pd
 import pytest
 
-from kamsurvey import charts, figures, policy, tabulate
-from kamsurvey.sphinx_ext import scope_svg_ids, vega_bundle_script
-from kamsurvey.waves import WaveMeta
+from kamsurvey.report import charts, figures
+
+from kamsurvey.analysis import policy, tabulate
+from kamsurvey.site.sphinx_ext import scope_svg_ids, vega_bundle_script
+from kamsurvey.data.wavemeta import WaveMeta
 
 META = WaveMeta("2022", "Survey 2022", dt.date(2022, 7, 1), dt.date(2022, 9, 30), "KAMs", 112,
                 "AKAM survey of key account managers", "reconstructed", "Rebuilt from the article.", dt.date(2026, 11, 26))

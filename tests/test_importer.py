@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from conftest import DATA
-from kamsurvey.importer import (
+from kamsurvey.data.importer import (
     CODES,
     JOINED,
     LABELS,
@@ -23,7 +23,7 @@ from kamsurvey.importer import (
     wave_yaml,
     write_table,
 )
-from kamsurvey.validate import check_meta
+from kamsurvey.data.wavemeta import check_meta
 
 CANONICAL = DATA / "waves" / "2022" / "responses.csv"
 

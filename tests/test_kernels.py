@@ -1,4 +1,4 @@
-"""Kernels forked from a warm kernel server (kamsurvey.kernels): a chapter's outputs are byte for byte those
+"""Kernels forked from a warm kernel server (kamsurvey.build.kernels): a chapter's outputs are byte for byte those
 of a kernel started from scratch; the server's wave is shared only while its files are unchanged; a failing
 chapter still fails; no kernel outlives its run."""
 
@@ -14,12 +14,12 @@ import nbformat
 import psutil
 import pytest
 
-from kamsurvey import kernels
-from wavekit import data_dir, load_script, write_synthetic_wave
+from kamsurvey.build import kernels
+from kamsurvey.build import chapters as run_chapters
+from wavekit import data_dir, write_synthetic_wave
 
 pytestmark = pytest.mark.slow
 
-run_chapters = load_script("run_chapters")
 
 PARAMETERS = 'wave = "2022"\ndata_dir = "../data"\ncompare_with = ""'
 PROBE = """\
@@ -31,7 +31,7 @@ print("pid", os.getpid())
 """
 CHAPTER = """\
 from IPython.display import Markdown, display
-from kamsurvey.chapter import Chapter
+from kamsurvey.report.chapter import Chapter
 ch = Chapter.load(wave=wave, data_dir=data_dir, compare_with=compare_with)
 display(Markdown(f"**{ch.meta.n}** respondents"))
 ch.glue("n_respondents", ch.meta.n)
@@ -69,7 +69,7 @@ def _execute(source: str, target: str) -> None:
     import papermill
 
     papermill.execute_notebook(source, target, cwd=str(Path(source).parent), kernel_name="python3", progress_bar=False,
-                               kernel_manager_class="kamsurvey.kernels.ForkedKernelManager")
+                               kernel_manager_class="kamsurvey.build.kernels.ForkedKernelManager")
 
 
 def execute(source: Path, target: Path) -> None:
@@ -114,7 +114,7 @@ def test_forked_kernels_give_the_outputs_of_fresh_ones(tmp_path, environment):
 
 
 def test_a_forked_kernel_starts_with_the_servers_imports(tmp_path, environment):
-    path = notebook(tmp_path / "chapters" / "imports.ipynb", 'import sys\nprint("preloaded", "kamsurvey.chapter" in sys.modules)')
+    path = notebook(tmp_path / "chapters" / "imports.ipynb", 'import sys\nprint("preloaded", "kamsurvey.report.chapter" in sys.modules)')
     execute(path, tmp_path / "plain.ipynb")  # no server: launched as usual
     assert stdout_lines(tmp_path / "plain.ipynb")["preloaded"] == "False"
     with kernels.KernelServer(cwd=tmp_path) as server:
@@ -128,7 +128,7 @@ def test_the_servers_wave_is_shared_only_while_its_files_are_unchanged(tmp_path,
     root = tmp_path / "book"
     data = data_dir(root)
     write_synthetic_wave(data, "2023", n=500, seed=3)
-    probe = ('from kamsurvey.chapter import Chapter\nch = Chapter.load(wave="2023", data_dir="../data")\n'
+    probe = ('from kamsurvey import Chapter\nch = Chapter.load(wave="2023", data_dir="../data")\n'
              'print("shared", ch.wave.key is not None)\nprint("n", len(ch.frame))')
     path = notebook(root / "chapters" / "wave.ipynb", probe)
     warm = {"wave": "2023", "data_dir": "../data", "compare_with": "", "cwd": str(path.parent)}

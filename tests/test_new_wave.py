@@ -22,12 +22,12 @@ from pathlib import Path
 
 import pytest
 
-from wavekit import ROOT, add_option, load_script
+from kamsurvey.build import website as build_site
+from kamsurvey.data import synth
+from wavekit import ROOT, add_option
 
 pytestmark = pytest.mark.slow
 
-build_site = load_script("build_site")
-synth = load_script("synth_wave")
 VENV = Path(sys.executable).parent.parent
 PUBLISHED = "2024-02-01"
 NEW_OPTION = '- {code: profit_share, label: Profit share, since: "2023"}'
@@ -75,7 +75,7 @@ def repo(tmp_path_factory) -> Path:
     git(repo, "init", "--quiet")
     git(repo, "add", "--all")
     git(repo, "commit", "--quiet", "-m", "the book, and a codebook offering a new option from 2023")
-    result = subprocess.run([sys.executable, "scripts/build_site.py"], cwd=repo, capture_output=True, text=True,
+    result = subprocess.run([sys.executable, "-m", "kamsurvey", "site"], cwd=repo, capture_output=True, text=True,
                             env=environment())
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     return repo
@@ -84,8 +84,8 @@ def repo(tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def published(repo, tmp_path_factory):
     """`make wave WAVE=2023 DATA=export.xlsx`: what it printed, and the 2022 edition as it was before."""
-    from kamsurvey.codebook import load_codebook
-    from kamsurvey.importer import export_labels, write_table
+    from kamsurvey.data.codebook import load_codebook
+    from kamsurvey.data.importer import export_labels, write_table
 
     codebook = load_codebook(repo / "data" / "codebook.yml")
     frame = synth.generate(codebook, 180, seed=11, wave="2023", omit=["bonus_size"])
@@ -145,7 +145,7 @@ def test_the_site_serves_the_latest_and_keeps_every_edition_with_the_same_anchor
 
     assert anchors(site / "editions" / "2022") == anchors(site / "editions" / "2023") != set()
     assert (repo / "_build" / "html" / "index.html").read_bytes() == (site / "index.html").read_bytes()
-    # a book built on its own carries the index too (kamsurvey.sphinx_ext writes it), so its editions page loads it
+    # a book built on its own carries the index too (kamsurvey.site.sphinx_ext writes it), so its editions page loads it
     assert (repo / "_build" / "html" / "editions.js").read_text(encoding="utf-8") == (site / "editions.js").read_text(encoding="utf-8")
 
 
@@ -165,8 +165,8 @@ def committed(repo, published, tmp_path_factory):
     """The published edition committed; a valid 2024 export and the state failures must leave alone."""
     git(repo, "add", "--all")
     git(repo, "commit", "--quiet", "-m", "the 2023 edition")
-    from kamsurvey.codebook import load_codebook
-    from kamsurvey.importer import write_responses
+    from kamsurvey.data.codebook import load_codebook
+    from kamsurvey.data.importer import write_responses
 
     frame = synth.generate(load_codebook(repo / "data" / "codebook.yml"), 70, seed=5, wave="2024")
     good = write_responses(frame, tmp_path_factory.mktemp("exports") / "good-2024.csv")

@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from kamsurvey import phrasing
-from kamsurvey.phrasing import (
+from kamsurvey.report import phrasing
+from kamsurvey.report.phrasing import (
     approx_percent,
     capitalise,
     compare_words,

@@ -10,16 +10,15 @@ import pandas as pd
 import pytest
 from scipy.optimize import linprog
 
-from kamsurvey import policy
-from kamsurvey.policy import (
+from kamsurvey.analysis import policy
+from kamsurvey.report.phrasing import display_count, display_share
+from kamsurvey.analysis.policy import (
     MIN_BASE,
     MIN_CELL,
     SUPPRESSED_MARK,
     DisclosureWarning,
     apply_policy,
     describe_base,
-    display_count,
-    display_share,
     flag_low_base,
     is_low_base,
     is_reportable,

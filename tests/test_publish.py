@@ -57,7 +57,7 @@ def test_serve_serves_a_built_site(tmp_path):
     (tmp_path / "index.html").write_text("<!DOCTYPE html><title>t</title>")
     (tmp_path / "figures").mkdir()
     (tmp_path / "figures" / "fig-a.csv").write_text("Option,Count\nSales,66\n")
-    process = subprocess.Popen([sys.executable, str(ROOT / "scripts" / "serve.py"), "--port", "0", "--dir", str(tmp_path)],
+    process = subprocess.Popen([sys.executable, "-m", "kamsurvey", "serve", "--port", "0", "--dir", str(tmp_path)],
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         line = process.stdout.readline()
@@ -82,6 +82,6 @@ def test_serve_serves_a_built_site(tmp_path):
 
 
 def test_serve_says_what_to_do_when_nothing_is_built(tmp_path):
-    result = subprocess.run([sys.executable, str(ROOT / "scripts" / "serve.py"), "--dir", str(tmp_path)],
+    result = subprocess.run([sys.executable, "-m", "kamsurvey", "serve", "--dir", str(tmp_path)],
                             capture_output=True, text=True, timeout=30)
     assert result.returncode != 0 and "no index.html" in result.stderr

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from kamsurvey.questionnaire import questionnaire_markdown
+from kamsurvey.report.questionnaire import questionnaire_markdown
 
 
 def test_every_question_and_option_appears(codebook):
@@ -21,6 +21,6 @@ def test_skip_logic_and_reconstruction_are_stated(codebook):
 
 
 def test_codebook_text_is_escaped(codebook):
-    from kamsurvey.questionnaire import _escape
+    from kamsurvey.report.questionnaire import _escape
 
     assert _escape("<script>*x*</script>") == "\\<script\\>\\*x\\*\\</script\\>"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import importlib.util
 import subprocess
 import sys
 
@@ -12,20 +11,19 @@ import pytest
 import yaml
 
 from conftest import DATA, ROOT
-from kamsurvey import tabulate
-from kamsurvey.waves import meta_from_mapping
+from kamsurvey.analysis import tabulate
+from kamsurvey.data.wavemeta import meta_from_mapping
 
-SCRIPT = ROOT / "scripts" / "reconstruct_2022.py"
+KAM = [sys.executable, "-m", "kamsurvey", "reconstruct"]
 CSV = DATA / "waves" / "2022" / "responses.csv"
 WAVE_YML = DATA / "waves" / "2022" / "wave.yml"
 
 
 @pytest.fixture(scope="module")
 def script():
-    spec = importlib.util.spec_from_file_location("reconstruct_2022", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    from kamsurvey.data import reconstruction
+
+    return reconstruction
 
 
 @pytest.fixture(scope="module")
@@ -35,16 +33,16 @@ def frame(wave_2022) -> pd.DataFrame:
 
 def test_rerunning_the_script_reproduces_the_file_byte_for_byte(tmp_path):
     out = tmp_path / "responses.csv"
-    subprocess.run([sys.executable, str(SCRIPT), "--out", str(out)], check=True, capture_output=True, cwd=tmp_path)
+    subprocess.run([*KAM, "--codebook", str(DATA / "codebook.yml"), "--out", str(out)], check=True, capture_output=True, cwd=tmp_path)
     assert out.read_bytes() == CSV.read_bytes()
 
 
 def test_check_option_passes_on_the_committed_file_and_fails_on_a_changed_one(tmp_path):
-    ok = subprocess.run([sys.executable, str(SCRIPT), "--check"], capture_output=True, text=True)
+    ok = subprocess.run([*KAM, "--check"], capture_output=True, text=True, cwd=ROOT)
     assert ok.returncode == 0, ok.stderr
     changed = tmp_path / "responses.csv"
     changed.write_bytes(CSV.read_bytes().replace(b"R001,", b"R000,", 1))
-    bad = subprocess.run([sys.executable, str(SCRIPT), "--check", "--out", str(changed)], capture_output=True, text=True)
+    bad = subprocess.run([*KAM, "--check", "--out", str(changed)], capture_output=True, text=True, cwd=ROOT)
     assert bad.returncode == 1
     assert "differs" in bad.stderr
 

@@ -1,4 +1,4 @@
-"""Figures rendered by the pool (kamsurvey.render) are the bytes rendering them one by one gives; the PNG
+"""Figures rendered by the pool (kamsurvey.site.render) are the bytes rendering them one by one gives; the PNG
 rasterised from the chart's SVG is the PNG vl-convert renders from the spec."""
 
 from __future__ import annotations
@@ -10,7 +10,9 @@ import nbformat
 import pytest
 import vl_convert
 
-from kamsurvey import figures, render
+from kamsurvey.report import figures
+
+from kamsurvey.site import render
 from wavekit import ROOT
 
 pytestmark = pytest.mark.slow

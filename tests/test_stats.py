@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from kamsurvey.stats import BOSCHLOO, BOSCHLOO_MAX_CELLS, FISHER, Proportion, compare_proportions, wilson_interval
+from kamsurvey.analysis.stats import BOSCHLOO, BOSCHLOO_MAX_CELLS, FISHER, Proportion, compare_proportions, wilson_interval
 
 
 def test_wilson_interval_of_the_articles_headline_share():

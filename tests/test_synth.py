@@ -9,13 +9,13 @@ import time
 import pytest
 
 from conftest import DATA
-from kamsurvey import tabulate
-from kamsurvey.codebook import codebook_from_mapping, load_codebook
-from kamsurvey.importer import import_responses, responses_csv
-from kamsurvey.validate import read_wave, typed_frame
-from wavekit import SCRIPTS, add_option, load_script
+from kamsurvey.analysis import tabulate
+from kamsurvey.data.codebook import codebook_from_mapping, load_codebook
+from kamsurvey.data.importer import import_responses, responses_csv
+from kamsurvey.data.validate import read_wave, typed_frame
+from kamsurvey.data import synth
+from wavekit import add_option
 
-synth = load_script("synth_wave")
 
 
 def write_wave(tmp_path, frame, wave="2023", seed=0):
@@ -90,7 +90,7 @@ def test_omitting_a_question_another_depends_on_is_refused(codebook):
 
 def test_the_command_writes_an_export_the_importer_reads(tmp_path, codebook):
     out = tmp_path / "export.xlsx"
-    result = subprocess.run([sys.executable, str(SCRIPTS / "synth_wave.py"), "--n", "40", "--seed", "3",
+    result = subprocess.run([sys.executable, "-m", "kamsurvey", "synth", "--n", "40", "--seed", "3",
                              "--format", "labels-joined", "--out", str(out)], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     imported = import_responses(out, codebook, "2023")

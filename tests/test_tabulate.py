@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from kamsurvey import tabulate
+from kamsurvey.analysis import tabulate
 
 
 def frame(codebook, rows):

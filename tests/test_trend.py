@@ -10,10 +10,12 @@ import yaml
 from statsmodels.stats.proportion import confint_proportions_2indep
 
 from conftest import DATA
-from kamsurvey import tabulate, trend
-from kamsurvey.codebook import codebook_from_mapping
-from kamsurvey.validate import typed_frame
-from wavekit import add_option, load_script
+from kamsurvey.analysis import tabulate, trend
+from kamsurvey.report import trendnotes
+from kamsurvey.data.codebook import codebook_from_mapping
+from kamsurvey.data.validate import typed_frame
+from kamsurvey.data import synth
+from wavekit import add_option
 
 CODEBOOK_TEXT = (DATA / "codebook.yml").read_text(encoding="utf-8")
 
@@ -24,12 +26,12 @@ def codebook_with(text: str):
 
 @pytest.fixture(scope="module")
 def wave_2023(codebook):
-    return typed_frame(load_script("synth_wave").generate(codebook, 160, seed=21, wave="2023"), codebook)
+    return typed_frame(synth.generate(codebook, 160, seed=21, wave="2023"), codebook)
 
 
 def test_the_same_question_in_two_waves_is_comparable(codebook):
     verdict = trend.comparability(codebook["downsides"], "2023", "2022")
-    assert verdict.comparable and verdict.reason == ""
+    assert verdict.comparable and trendnotes.reason(codebook["downsides"], verdict) == ""
 
 
 def test_a_changed_wording_is_not_trended_and_the_reason_quotes_both(codebook):
@@ -41,8 +43,8 @@ def test_a_changed_wording_is_not_trended_and_the_reason_quotes_both(codebook):
     assert question.fingerprint("2022") != question.fingerprint("2023")
     verdict = trend.comparability(question, "2023", "2022")
     assert not verdict.comparable
-    assert "the 2022 survey asked ‘How is your reward calculated?’" in verdict.reason
-    assert "the 2023 survey ‘On what basis is your reward calculated?’" in verdict.reason
+    assert "the 2022 survey asked ‘How is your reward calculated?’" in trendnotes.reason(question, verdict)
+    assert "the 2023 survey ‘On what basis is your reward calculated?’" in trendnotes.reason(question, verdict)
 
 
 def test_a_new_answer_option_is_not_trended_and_the_reason_names_it():
@@ -51,7 +53,7 @@ def test_a_new_answer_option_is_not_trended_and_the_reason_names_it():
     codebook = codebook_with(text)
     verdict = trend.comparability(codebook["rewarded_with"], "2023", "2022")
     assert not verdict.comparable
-    assert "‘Profit share’ was added in 2023" in verdict.reason
+    assert "‘Profit share’ was added in 2023" in trendnotes.reason(codebook["rewarded_with"], verdict)
     assert trend.comparability(codebook["rewarded_with"], "2024", "2023").comparable
 
 
@@ -61,8 +63,8 @@ def test_a_question_missing_from_either_wave_is_not_trended(codebook, wave_2022,
     now = trend.comparability(question, "2023", "2022", frame=without, previous_frame=wave_2022.responses)
     before = trend.comparability(question, "2024", "2023", frame=wave_2023, previous_frame=without)
     assert (now.comparable, before.comparable) == (False, False)
-    assert now.reason == "The question was not asked in the 2023 survey."
-    assert before.reason.startswith("The question was not asked in the 2023 survey, so there is no earlier figure")
+    assert trendnotes.reason(question, now) == "The question was not asked in the 2023 survey."
+    assert trendnotes.reason(question, before).startswith("The question was not asked in the 2023 survey, so there is no earlier figure")
 
 
 def test_changes_are_the_shares_counted_directly_with_newcombe_intervals(codebook, wave_2022, wave_2023):
@@ -87,7 +89,7 @@ def test_a_wave_against_itself_shows_no_change(codebook, wave_2022):
     question = codebook["assessment_basis"]
     table = trend.option_changes(question, codebook, wave_2022.responses, wave_2022.responses, wave="2022b", previous_wave="2022")
     assert (table["difference"] == 0).all() and not table["more_than_noise"].any()
-    assert trend.change_summary(table) == "no share changed by more than chance would explain"
+    assert trendnotes.change_summary(table) == "no share changed by more than chance would explain"
 
 
 def test_a_large_change_is_more_than_noise_and_the_note_says_so(codebook, wave_2022):
@@ -96,7 +98,7 @@ def test_a_large_change_is_more_than_noise_and_the_note_says_so(codebook, wave_2
     shifted["sector"] = "other"
     table = trend.option_changes(question, codebook, shifted, wave_2022.responses, wave="2023", previous_wave="2022")
     assert table["more_than_noise"].all()
-    note = trend.change_markdown(question, table)
+    note = trendnotes.change_markdown(question, table)
     assert note.startswith(":::{admonition} Change since the 2022 survey: two of two shares changed by more than chance")
     assert "| Pharma | 55% (62 of 112) | 0% (0 of 112) | -55 |" in note
     assert "More than noise: Pharma, 55% in 2022 and 0% in 2023 (-55 percentage points)" in note
@@ -107,6 +109,6 @@ def test_a_wave_with_nobody_asked_compares_nothing(codebook, wave_2022):
     nobody["bonus_size"] = pd.array([pd.NA] * len(nobody), dtype="string")
     table = trend.option_changes(codebook["bonus_size"], codebook, nobody, wave_2022.responses, wave="2023", previous_wave="2022")
     assert table["p_holm"].isna().all() and not table["more_than_noise"].any()
-    assert trend.change_summary(table) == "no respondents to compare"
-    assert "| Less than 10% | 26% (21 of 82) | no respondents | n/a | n/a | n/a |" in trend.change_markdown(codebook["bonus_size"], table)
+    assert trendnotes.change_summary(table) == "no respondents to compare"
+    assert "| Less than 10% | 26% (21 of 82) | no respondents | n/a | n/a | n/a |" in trendnotes.change_markdown(codebook["bonus_size"], table)
     assert math.isnan(table["difference"].iloc[0])

@@ -1,4 +1,4 @@
-"""kamsurvey.validate: every kind of bad input is reported with its file, line, column and value.
+"""kamsurvey.data.validate: every kind of bad input is reported with its file, line, column and value.
 
 Inputs are built in tmp_path from a small valid wave derived from the codebook, then
 broken one way per test.
@@ -18,20 +18,18 @@ import pandas as pd
 import pytest
 import yaml
 
-from kamsurvey.codebook import Codebook, codebook_from_mapping, load_codebook
-from kamsurvey.validate import (
-    MAX_SHOWN,
-    Problem,
-    WaveValidationError,
-    check_meta,
+from kamsurvey.data.codebook import Codebook, codebook_from_mapping, load_codebook
+from kamsurvey.data.validate import (
     check_responses,
     read_wave,
 )
+from kamsurvey.data.problems import MAX_SHOWN, Problem, WaveValidationError
+from kamsurvey.data.wavemeta import check_meta
 
 ROOT = Path(__file__).resolve().parents[1]
 CODEBOOK = ROOT / "data" / "codebook.yml"
 WAVE_2022 = ROOT / "data" / "waves" / "2022"
-SCRIPT = ROOT / "scripts" / "validate_wave.py"
+KAM = [sys.executable, "-m", "kamsurvey"]
 WAVE = "2022"
 
 
@@ -598,7 +596,7 @@ def test_every_problem_of_both_files_reported_at_once(tmp_path, book):
     message = str(error)
     assert message.splitlines()[0].startswith(f"{len(error.problems)} problems in ")
     assert "responses.csv" in message.splitlines()[0] and "wave.yml" in message.splitlines()[0]
-    assert "validate_wave.py" in message.splitlines()[0]
+    assert "kam validate" in message.splitlines()[0]
     assert len(message.splitlines()) == len(error.problems) + 1
     assert isinstance(error, ValueError)
 
@@ -614,7 +612,7 @@ def test_error_pickles_with_its_problems(book):
 
 
 def test_typed_frame_from_a_plain_frame(book):
-    from kamsurvey.validate import typed_frame
+    from kamsurvey.data.validate import typed_frame
 
     frame = valid_rows(book).astype(object)
     typed = typed_frame(frame, book)
@@ -673,7 +671,7 @@ def test_large_wave_is_validated_quickly(tmp_path, book):
 
 def test_2022_wave_validates_cleanly(book):
     if not (WAVE_2022 / "responses.csv").exists() or not (WAVE_2022 / "wave.yml").exists():
-        pytest.skip("data/waves/2022 has not been produced yet (scripts/reconstruct_2022.py writes it)")
+        pytest.skip("data/waves/2022 has not been produced yet (kam reconstruct writes it)")
     meta, typed = read_wave(WAVE_2022, book)
     assert len(typed) == meta["n"]
 
@@ -682,7 +680,7 @@ def test_2022_wave_validates_cleanly(book):
 
 
 def run_script(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, str(SCRIPT), *args], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    return subprocess.run([*KAM, "validate", *args], cwd=ROOT, capture_output=True, text=True, timeout=120)
 
 
 def test_script_ok_problems_and_usage(tmp_path, book):
@@ -705,10 +703,3 @@ def test_script_ok_problems_and_usage(tmp_path, book):
     assert helped.returncode == 0 and "wave_dir" in helped.stdout
 
 
-def test_script_is_importable_without_running():
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("validate_wave", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    assert callable(module.main)

@@ -8,10 +8,11 @@ import os
 import pandas as pd
 import pytest
 
-from kamsurvey import validate, wavecache
-from kamsurvey.codebook import load_codebook
-from kamsurvey.validate import WaveValidationError, read_wave
-from kamsurvey.waves import load_wave, wave_dir
+from kamsurvey.data import cache as wavecache, validate
+from kamsurvey.data.codebook import load_codebook
+from kamsurvey.data.problems import WaveValidationError
+from kamsurvey.data.validate import read_wave
+from kamsurvey.data.waves import load_wave, wave_dir
 from wavekit import data_dir, write_synthetic_wave
 
 

@@ -1,4 +1,4 @@
-"""Helpers for tests of new waves: the scripts as modules, and data folders holding synthetic waves."""
+"""Helpers for tests of new waves: data folders holding synthetic waves."""
 
 from __future__ import annotations
 
@@ -6,14 +6,6 @@ import shutil
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-SCRIPTS = ROOT / "scripts"
-
-
-def load_script(name: str):
-    """scripts/<name>.py as a module (through the tests' one script loader)."""
-    from sitecheck import load_script as load
-
-    return load(SCRIPTS / f"{name}.py")
 
 
 def add_option(codebook_text: str, after: str, option: str) -> str:
@@ -33,9 +25,10 @@ def data_dir(tmp: Path, *, codebook_text: str | None = None) -> Path:
 
 
 def write_synthetic_wave(data: Path, wave: str, *, n: int, seed: int, **options) -> Path:
-    """A valid synthetic wave (scripts/synth_wave.py) written into data/waves/<wave>/."""
-    from kamsurvey.codebook import load_codebook
+    """A valid synthetic wave (kamsurvey.data.synth) written into data/waves/<wave>/."""
+    from kamsurvey.data.codebook import load_codebook
 
-    synth = load_script("synth_wave")
+    from kamsurvey.data import synth
+
     frame = synth.generate(load_codebook(data / "codebook.yml"), n, seed=seed, wave=wave, **options)
     return synth.write_wave(data / "waves" / wave, frame, wave=wave, seed=seed)

@@ -1,0 +1,265 @@
+"""Publish a new survey wave as a new edition of the book, in one command.
+
+    make wave WAVE=2023 DATA=path/to/export.csv
+    kam wave --wave 2023 --data export.xlsx --fieldwork-start 2023-03-01 --fieldwork-end 2023-05-31
+
+Steps, each reported as it runs:
+  1. import    read the file: the canonical responses.csv, or a survey tool's export holding
+               the codebook's option labels (.csv or .xlsx; a multi-select question as one
+               column per option or as one column of labels separated by ';'); write the
+               wave's responses.csv, wave.yml and README.md
+  2. validate  check the wave against the codebook (every problem listed at once)
+  3. execute   register the edition, run every chapter with papermill for the new wave,
+               compared with the previous edition, chapters in parallel
+  4. build     build the new edition's pages (jupyter-book, warnings are errors), and any
+               earlier edition missing from the site
+  5. publish   swap everything in: data/waves/<wave>/, chapters/*.ipynb, data/editions.yml,
+               CITATION.cff, _build/site/ (editions/<wave>/, the root copy, editions.js)
+               and _build/html/
+
+Everything up to the swap happens in a temporary copy of the book under _build/.staging/,
+so a failure at any step (a bad file, a chapter that raises, a build warning) leaves the
+committed chapters, the data and the built site exactly as they were, and exits 1 naming
+the step and the reason. Earlier editions in _build/site/editions/ are never rebuilt or
+changed. Nothing is asked interactively: every choice has an option and a default.
+Afterwards, review and commit the changed files (`git status` lists them).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import hashlib
+import os
+import re
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from kamsurvey.build import website as build_site
+from kamsurvey.build.website import StepFailed, Swap, say
+from kamsurvey.report import citation
+from kamsurvey.data import editions as register
+from kamsurvey.data.codebook import load_codebook
+from kamsurvey.data.importer import ImportFailed, import_responses, wave_yaml, write_responses
+from kamsurvey.build.kernels import release_memory
+from kamsurvey.data.problems import WaveValidationError
+from kamsurvey.data.validate import RESPONSES_FILE
+from kamsurvey.data.wavemeta import WAVE_FILE, meta_from_mapping
+from kamsurvey.data.waves import load_wave, read_meta, wave_dir
+
+WAVE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+STEPS = ("import", "validate", "execute", "build", "publish")
+
+
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date YYYY-MM-DD") from None
+
+
+EPILOG = "Exit status: 0 published; 1 a step failed (nothing was changed); 2 usage error."
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--wave", required=True, help="the new wave's id, e.g. 2023 (its folder under data/waves/)")
+    parser.add_argument("--data", required=True, type=Path, help="the responses: .csv or .xlsx, codes or labels")
+    parser.add_argument("--title", help="the survey's title (default: the previous wave's, with its year replaced)")
+    parser.add_argument("--fieldwork-start", type=_date, help="first day of fieldwork, YYYY-MM-DD (default: the "
+                        "previous wave's, moved on by the years between the waves, when wave ids are years)")
+    parser.add_argument("--fieldwork-end", type=_date, help="last day of fieldwork, YYYY-MM-DD (default: as above)")
+    parser.add_argument("--population", help="who was surveyed (default: the previous wave's population)")
+    parser.add_argument("--source", help="the source line under charts (default: the previous wave's)")
+    parser.add_argument("--provenance", choices=("original", "reconstructed"), default="original",
+                        help="where the respondent-level data comes from (default: original)")
+    parser.add_argument("--provenance-note", help="a sentence on how the data was obtained (default: imported from the file)")
+    parser.add_argument("--published", type=_date, default=None, help="publication date, YYYY-MM-DD (default: today)")
+    parser.add_argument("--compare-with", default=None,
+                        help="earlier wave to compare with (default: the current edition; '' for none)")
+    parser.add_argument("--ignore-column", action="append", default=[], metavar="NAME",
+                        help="a column of the export to leave out (e.g. a survey tool's timestamps); repeatable")
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="chapters executed at once (default: cores)")
+    parser.add_argument("--book", type=Path, default=Path("."), help="the book's folder (default: here)")
+
+
+def _shift_years(day: dt.date, years: int) -> dt.date:
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February into a year without it
+        return day.replace(year=day.year + years, day=28)
+
+
+def wave_metadata(args, previous, n: int, published: dt.date) -> tuple[dict, list[str]]:
+    """wave.yml for the new wave from the options, defaults from the previous wave; and notes on what was assumed."""
+    notes = []
+    start, end = args.fieldwork_start, args.fieldwork_end
+    if start is None or end is None:
+        if previous is None or not (args.wave.isdigit() and previous.wave.isdigit()):
+            raise StepFailed("import", "give --fieldwork-start and --fieldwork-end: there is no previous wave whose "
+                             "dates could be moved on by whole years")
+        years = int(args.wave) - int(previous.wave)
+        start = start or _shift_years(previous.fieldwork_start, years)
+        end = end or _shift_years(previous.fieldwork_end, years)
+        notes.append(f"Fieldwork dates were not given; assumed {start} to {end}, the {previous.wave} wave's dates "
+                     f"moved on by {years} year{'s' if years != 1 else ''}.")
+    if start > end:
+        raise StepFailed("import", f"fieldwork ends ({end}) before it starts ({start})")
+    title = args.title
+    if not title:
+        if previous is not None and previous.wave in previous.title:
+            title = previous.title.replace(previous.wave, args.wave)
+        else:
+            title = f"Survey {args.wave}"
+    population = args.population or (previous.population if previous else None)
+    source = args.source or (previous.source if previous else None)
+    if not population or not source:
+        raise StepFailed("import", "give --population and --source: there is no previous wave to take them from")
+    note = args.provenance_note or (f"Respondent-level answers from the file {args.data.name}, imported, checked "
+                                    "against the codebook and published by kam wave.")
+    meta = {
+        "wave": args.wave, "title": title,
+        "fieldwork": {"start": start.isoformat(), "end": end.isoformat()},
+        "population": population, "n": n, "source": source,
+        "provenance": args.provenance, "provenance_note": note, "published": published.isoformat(),
+    }
+    return meta, notes
+
+
+def wave_readme(meta: dict, *, data: Path, digest: str, description: str, compare_with: str, notes: list[str]) -> str:
+    lines = [
+        f"# The {meta['wave']} wave",
+        "",
+        f"{meta['title']}: {meta['n']:,} respondents. Published {meta['published']} with `make wave` "
+        f"(kam wave).",
+        "",
+        f"- **Fieldwork:** {meta['fieldwork']['start']} to {meta['fieldwork']['end']}",
+        f"- **Population:** {' '.join(meta['population'].split())}",
+        f"- **Source:** {meta['source']}",
+        f"- **Provenance:** {meta['provenance']}. {meta['provenance_note']}",
+        f"- **Imported from:** `{data.name}` (SHA-256 `{digest}`). {description}",
+        f"- **Compared with:** the {compare_with} wave" if compare_with else "- **Compared with:** no earlier wave",
+    ]
+    lines += [f"- **Note:** {note}" for note in notes]
+    lines += ["", "`responses.csv` follows the data contract (see `kamsurvey/validate.py`); "
+              f"`kam validate data/waves/{meta['wave']}` checks it against the codebook.", ""]
+    return "\n".join(lines)
+
+
+def relabel(text: str, staging: Path) -> str:
+    """Messages name files as they will be in the repository, not in the staging copy."""
+    return text.replace(str(staging) + os.sep, "")
+
+
+def publish(args) -> int:
+    started = time.perf_counter()
+    root = args.book.resolve()
+    wave = args.wave
+    if not WAVE_ID.match(wave):
+        raise StepFailed("import", f"wave id {wave!r}: expected letters, digits, '.', '_' or '-' (e.g. 2023)")
+    editions = register.load_editions(root / "data")
+    current = register.current_edition(editions)
+    if any(e.wave == wave for e in editions) or wave_dir(root / "data", wave).exists():
+        raise StepFailed("import", f"wave {wave} is already published (data/editions.yml, data/waves/{wave}/): an "
+                         "edition does not change once published; publish the corrected data under a new wave id")
+    compare_with = current.wave if args.compare_with is None else args.compare_with
+    if compare_with and not wave_dir(root / "data", compare_with).is_dir():
+        raise StepFailed("import", f"--compare-with {compare_with}: no such wave in data/waves/")
+    published = args.published or dt.date.today()
+
+    staging_root = root / "_build" / ".staging"
+    staging_root.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=f"wave-{wave}-", dir=staging_root))
+    try:
+        book = build_site.copy_sources(root, work / "book")
+        data = book / "data"
+        codebook = load_codebook(data / "codebook.yml")
+
+        say(f"[1/5] import: {args.data}")
+        try:
+            result = import_responses(args.data, codebook, wave, ignore=args.ignore_column)
+        except ImportFailed as failure:
+            raise StepFailed("import", str(failure)) from None
+        previous = read_meta(data, compare_with or current.wave) if (compare_with or current.wave) else None
+        meta, notes = wave_metadata(args, previous, len(result.responses), published)
+        target = wave_dir(data, wave)
+        write_responses(result.responses, target / RESPONSES_FILE)
+        # what is said about the import later; the imported rows themselves are not needed any more
+        described, questions, left_out = result.describe(), len(result.layout), list(result.left_out)
+        del result
+        (target / WAVE_FILE).write_text(wave_yaml(meta), encoding="utf-8")
+        with args.data.open("rb") as source:
+            digest = hashlib.file_digest(source, "sha256").hexdigest()
+        (target / "README.md").write_text(wave_readme(meta, data=args.data, digest=digest, description=described,
+                                                      compare_with=compare_with, notes=notes), encoding="utf-8")
+        say(f"      {described}")
+        for note in notes:
+            say(f"      note: {note}")
+
+        say(f"[2/5] validate: data/waves/{wave}/")
+        try:
+            load_wave(data, wave, codebook)  # validated once: the chapters load it from the cache of validated waves
+        except WaveValidationError as failure:
+            raise StepFailed("validate", relabel(str(failure), book) + "\n  (line numbers are the imported file's: "
+                             "line 2 is the first respondent; the problems are in the data, fix them in the export)") from None
+        say(f"      OK: {meta['n']:,} respondents, {questions} questions"
+            + (f"; not asked in this wave: {', '.join(left_out)}" if left_out else ""))
+        release_memory()  # the chapters' kernels need it more than this process, which only waits for them now
+
+        say(f"[3/5] execute: every chapter for wave {wave}" + (f", compared with {compare_with}" if compare_with else ""))
+        fieldwork = meta_from_mapping(meta).fieldwork
+        edition = register.Edition(wave=wave, title=register.edition_title(wave, fieldwork), compare_with=compare_with or None)
+        editions_file = data / register.EDITIONS_FILE
+        editions_file.write_text(register.register_text(editions_file.read_text(encoding="utf-8"), edition), encoding="utf-8")
+        if (book / citation.CFF_FILE).exists():
+            citation.update_cff(book)
+        try:
+            build_site.execute_chapters(book, wave=wave, compare_with=compare_with, jobs=args.jobs)
+        except StepFailed as failure:
+            raise StepFailed(failure.step, relabel(failure.reason, book)) from None
+
+        say(f"[4/5] build: the {wave} edition")
+        html = build_site.build_book(book, edition=wave)
+        site = root / build_site.SITE
+        staged = build_site.stage_site(
+            site, work, register.load_editions(data), html,
+            build_missing=lambda e: build_site.build_earlier_edition(book, e, work, jobs=args.jobs))
+
+        say("[5/5] publish: swapping in the data, chapters, register and site")
+        swap = Swap(work / "replaced")
+        try:
+            swap.put(target, wave_dir(root / "data", wave))
+            for notebook in sorted((book / "chapters").glob("*.ipynb")):
+                swap.put(notebook, root / "chapters" / notebook.name)
+            swap.put(editions_file, root / "data" / register.EDITIONS_FILE)
+            if (book / citation.CFF_FILE).exists():
+                swap.put(book / citation.CFF_FILE, root / citation.CFF_FILE)
+            build_site.publish_site(site, staged, swap)
+            swap.put(html, root / "_build" / "html")
+            # the previous build's Sphinx environment describes the old chapters: the next `make html` starts afresh
+            for stale in (".doctrees", "jupyter_execute"):
+                swap.remove(root / "_build" / stale)
+        except BaseException as error:
+            swap.undo()
+            raise StepFailed("publish", f"could not swap the new edition in ({error}); everything was put back") from None
+        say(f"Published the {wave} edition in {time.perf_counter() - started:.0f} s: _build/site/ (latest at the root, "
+            f"editions/{wave}/). Review and commit: data/waves/{wave}/, chapters/, data/editions.yml"
+            + (", CITATION.cff" if (root / citation.CFF_FILE).exists() else "") + ".")
+        return 0
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+        build_site.remove_if_empty(staging_root)
+
+
+def command(args: argparse.Namespace) -> int:
+    if not args.data.is_file():
+        print(f"kam wave: error: --data {args.data}: no such file", file=sys.stderr)
+        return 2
+    args.data = args.data.resolve()
+    try:
+        return publish(args)
+    except StepFailed as failure:
+        print(f"error: step '{failure.step}' failed; nothing was changed.\n{failure.reason}", file=sys.stderr)
+        return 1
