@@ -12,7 +12,6 @@ BIN := $(VENV)/bin
 PY := $(BIN)/python
 KAM := $(BIN)/kam
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt pyproject.toml | sha256sum | cut -c1-12)
-PIP_TOOLS := pip-tools==7.6.2
 # Kernels started by papermill and nbval must be this environment's python.
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
@@ -32,14 +31,14 @@ help:
 	@echo "make site     the website: every edition under _build/site/editions/<wave>/, the latest at the root"
 	@echo "make test     everything CI checks (unit tests, nbval, -W book build, browser tests)"
 	@echo "make wave WAVE=2023 DATA=export.csv   publish a new survey wave"
-	@echo "make lock     regenerate requirements.txt from requirements.in"
+	@echo "make lock     regenerate requirements.txt, the one exact lock, from pyproject.toml's dependency groups"
 	@echo "make briefing the one-page key findings, figure PNGs and citation in _build/briefing/"
 	@echo "make serve    preview the built site at http://127.0.0.1:8000/ (PORT=8080 for another port)"
 	@echo "make bench    time our path against plain jupyter-book, the no-op rebuild and waves up to 1,000,000 (_build/bench/)"
 
 $(STAMP): requirements.txt pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip==25.3
+	$(PY) -m pip install --quiet --upgrade "$$(grep -m1 '^pip==' requirements.txt)"
 	$(PY) -m pip install --quiet -r requirements.txt
 	@rm -f $(VENV)/.installed-*
 	@touch $@
@@ -95,11 +94,11 @@ serve: $(STAMP)
 bench: $(STAMP)
 	$(KAM) bench --from-environment
 
-lock:
-	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet $(PIP_TOOLS)
+# The one lock: runtime, test and dev groups of pyproject.toml, every package pinned exactly (pip-compile keeps
+# the existing pins it can; move a pin by editing requirements.txt or with pip-compile --upgrade-package NAME).
+lock: $(STAMP)
 	$(BIN)/pip-compile --quiet --strip-extras --allow-unsafe --no-emit-index-url --no-emit-find-links \
-		--output-file requirements.txt requirements.in
+		--extra test --extra dev --output-file requirements.txt pyproject.toml
 	echo "-e ." >> requirements.txt
 
 clean:

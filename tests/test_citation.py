@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -14,11 +15,19 @@ import yaml
 from book import ROOT
 from kamsurvey.report import citation
 
-CFFCONVERT = Path(sys.executable).parent / "cffconvert"
+def cffconvert() -> str:
+    """The CITATION.cff validator, from its own environment (KAM_CFFCONVERT; .ci/run makes it from
+    .ci/cffconvert.txt): cffconvert pins jsonschema 3, so it stays out of the book's lock. Required in CI."""
+    tool = os.environ.get("KAM_CFFCONVERT", "")
+    if not tool or not Path(tool).is_file():
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"KAM_CFFCONVERT={tool!r}: no cffconvert to validate CITATION.cff with (.ci/run installs it)")
+        pytest.skip("cffconvert is not installed here (set KAM_CFFCONVERT; .ci/run does)")
+    return tool
 
 
 def validate(path: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([str(CFFCONVERT), "--validate", "--infile", str(path)], capture_output=True, text=True)
+    return subprocess.run([cffconvert(), "--validate", "--infile", str(path)], capture_output=True, text=True)
 
 
 def entries(bib: str) -> dict[str, str]:

@@ -15,7 +15,8 @@ import pytest
 from kamsurvey.report import charts, figures
 
 from kamsurvey.analysis import policy, tabulate
-from kamsurvey.site.sphinx_ext import scope_svg_ids, vega_bundle_script
+from kamsurvey.site.render import bundle_script
+from kamsurvey.site.sphinx_ext import scope_svg_ids
 from kamsurvey.data.wavemeta import WaveMeta
 
 META = WaveMeta("2022", "Survey 2022", dt.date(2022, 7, 1), dt.date(2022, 9, 30), "KAMs", 112,
@@ -166,7 +167,7 @@ def test_cite_text_names_figure_edition_address_and_date():
 
 
 def test_vega_bundle_runs_in_its_own_scope():
-    script = vega_bundle_script("const _=1;window.vegaEmbed=function(){};", "9.9")
+    script = bundle_script("const _=1;window.vegaEmbed=function(){};", "9.9")
     assert script.splitlines()[1] == "(function () {" and script.rstrip().endswith("})();")
     assert '"use strict";' in script
 

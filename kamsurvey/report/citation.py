@@ -1,6 +1,6 @@
 """How to cite the book, an edition and a figure.
 
-One source for each fact: the authors, title, abstract and address come from
+One source for each fact: the authors, title and address come from
 `CITATION.cff`; the editions from the register (`data/editions.yml`, through
 `kamsurvey.data.editions`); each edition's date and provenance from its wave's
 `wave.yml`. The BibTeX entries, the citation text on the "How to cite" page and
@@ -63,8 +63,6 @@ class Citation:
     title: str
     authors: list[dict]
     url: str
-    repository: str | None
-    abstract: str
     version: str
     date_released: dt.date | None
     editions: list[EditionRecord]
@@ -114,7 +112,6 @@ def load_citation(root: str | Path) -> Citation:
         ))
     return Citation(
         title=str(cff["title"]), authors=list(cff["authors"]), url=site_url.rstrip("/") + "/",
-        repository=cff.get("repository-code"), abstract=" ".join(str(cff.get("abstract", "")).split()),
         version=str(cff.get("version", "")), date_released=_as_date(cff.get("date-released")), editions=records,
     )
 

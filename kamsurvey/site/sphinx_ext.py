@@ -292,9 +292,6 @@ def article_role(name: str, rawtext: str, text: str, lineno: int, inliner: Inlin
     return [node], []
 
 
-vega_bundle_script = render.bundle_script
-
-
 def _write_vega_bundle(app: Sphinx) -> None:
     if app.builder.format != "html":
         return
