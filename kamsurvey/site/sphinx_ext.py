@@ -23,6 +23,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 import os
 import re
@@ -33,14 +34,15 @@ from docutils import nodes
 from docutils.parsers.rst import directives
 from docutils.parsers.rst.states import Inliner
 from sphinx.application import Sphinx
+from sphinx.errors import ExtensionError
 from sphinx.util import logging
 from sphinx.util.docutils import SphinxDirective
 from sphinx.util.osutil import relative_uri
 
 from kamsurvey.report import citation, figures
 
-from kamsurvey.site import render
-from kamsurvey.data.editions import Edition, current_edition, load_editions
+from kamsurvey.site import citehtml, render
+from kamsurvey.data.editions import Edition, current_edition, editions_up_to, load_editions
 from kamsurvey.site.editions_index import EDITIONS_JS, editions_js
 
 logger = logging.getLogger(__name__)
@@ -159,21 +161,39 @@ def visit_kam_figure_html(translator, node: kam_figure) -> None:
         "Slide image (PNG)": relative_uri(page_uri, f"figures/{fig_id}.png"),
     }
     url = f"{stable_url(app, payload['wave'], page_uri)}#{fig_id}"
-    book = book_citation(app)
-    cite = figures.cite_text(
-        authors=book.author_text if book else app.config.author,
-        book_title=book.title if book else app.config.project,
-        edition=citation.figure_edition(payload["wave"], payload["wave_title"]),
-        figure_label=figure_label,
-        title=payload["title"],
-        url=url,
-        published=payload.get("published"),
-    )
     static_svg = scope_svg_ids(svg.decode("utf-8"), fig_id)
-    translator.body.append(
-        figures.figure_html(payload, svg=static_svg, downloads=downloads, cite=cite, figure_label=figure_label)
-    )
+    block = figures.figure_html(payload, svg=static_svg, downloads=downloads, cite=CITE_SLOT, figure_label=figure_label)
+    translator.body.append(_with_figure_citation(block, _figure_cite_html(app, payload, figure_label, fig_id, url)))
     raise nodes.SkipNode
+
+
+# figures.figure_html writes "Cite this figure" as one escaped string; the citation block (APA 7 and
+# Harvard, copy buttons) replaces the <details> element that holds this mark.
+CITE_SLOT = "\ue002kam-citation\ue002"
+
+
+def _with_figure_citation(block: str, cite_html: str) -> str:
+    at = block.find(CITE_SLOT)
+    start = block.rfind("<details", 0, at)
+    end = block.find("</details>", at)
+    if at < 0 or start < 0 or end < 0:
+        raise ExtensionError("kamsurvey: figures.figure_html no longer writes the figure's citation inside a "
+                             "<details> element; kamsurvey.site.sphinx_ext cannot place 'Cite this figure'")
+    return block[:start] + cite_html + block[end + len("</details>"):]
+
+
+def _figure_cite_html(app: Sphinx, payload: dict, figure_label: str, fig_id: str, url: str) -> str:
+    """"Cite this figure": its number, title, edition and permanent address, in APA 7 and Harvard."""
+    book = book_citation(app)
+    if book is None:
+        raise ExtensionError(f"kamsurvey: figures are cited from {citation.CFF_FILE}; there is none next to "
+                             "the book's configuration")
+    try:
+        edition = book.edition(payload["wave"])
+    except KeyError as error:
+        raise ExtensionError(f"kamsurvey: figure {fig_id}: {error.args[0]}") from None
+    item = citation.figure_item(book, edition, label=figure_label, title=payload["title"], url=url, fig_id=fig_id)
+    return citehtml.figure_cite_html(item, fig_id)
 
 
 def book_citation(app: Sphinx) -> citation.Citation | None:
@@ -185,49 +205,74 @@ def book_citation(app: Sphinx) -> citation.Citation | None:
 
 
 class CitationDirective(SphinxDirective):
-    """```{kam-citation} edition|editions|bibtex|files```: the "How to cite" page, generated.
+    """```{kam-citation} PART```: the "How to cite" page, generated from the citation model.
 
-    - edition: the reference for the edition this build publishes;
-    - editions: every edition in the register, with its date and permanent address;
-    - bibtex: BibTeX entries for the book and for each edition;
-    - files: links to citation.bib and CITATION.cff, written next to the pages.
+    - edition: the reference for the edition this build publishes, in APA 7 and Harvard;
+    - book: the reference for the book as a whole, in APA 7 and Harvard;
+    - editions: every edition up to this one, with its date, address and references;
+    - source: the article the book makes executable, in APA 7 and Harvard;
+    - bibtex: BibTeX entries for the book, each edition and the article;
+    - files: links to citation.bib, citation.ris, citation.json (CSL-JSON) and CITATION.cff, written
+      next to the pages;
+    - reuse: the reuse terms (`kam_reuse_terms` in _config.yml, after the copyright line).
     """
 
     required_arguments = 1
     has_content = False
-    PARTS = ("edition", "editions", "bibtex", "files")
+    PARTS = ("edition", "book", "editions", "source", "bibtex", "files", "reuse")
+    FILE_KINDS = {citation.BIB_FILE: "BibTeX", citation.RIS_FILE: "RIS", citation.CSL_FILE: "CSL-JSON",
+                  citation.CFF_FILE: "Citation File Format"}
 
     def run(self) -> list[nodes.Node]:
         part = directives.choice(self.arguments[0], self.PARTS)
-        book = book_citation(self.env.app)
+        app = self.env.app
+        for path in (citation.CONFIG_FILE, citation.CFF_FILE, "data/editions.yml", "data/waves/*/wave.yml"):
+            for dependency in sorted(Path(app.confdir).glob(path)):
+                self.env.note_dependency(str(dependency))
+        if part == "reuse":
+            return [nodes.paragraph(text=reuse_terms(app), classes=["kam-reuse"])]
+        book = book_citation(app)
         if book is None:
             raise self.error(f"kam-citation: no {citation.CFF_FILE} next to the book's configuration")
-        for path in (citation.CFF_FILE, "data/editions.yml"):
-            self.env.note_dependency(str(Path(self.env.app.confdir) / path))
+        wave = _edition_record(app, book).wave
         if part == "edition":
-            edition = _edition_record(self.env.app, book)
-            return [nodes.block_quote("", nodes.paragraph(text=citation.edition_text(book, edition)), classes=["kam-cite-edition"])]
+            return [_raw(citehtml.reference_forms_html(citation.edition_item(book, book.edition(wave)), "this-edition"))]
+        if part == "book":
+            return [_raw(citehtml.reference_forms_html(citation.book_item(book), "book"))]
+        if part == "source":
+            return [_raw("".join(citehtml.reference_forms_html(item, item["id"]) for item in citation.source_items(book)))]
         if part == "editions":
-            items = nodes.bullet_list()
-            for edition in book.editions:
-                date = f"; published {figures.long_date(edition.published.isoformat())}" if edition.published else ""
-                para = nodes.paragraph()
-                para += nodes.strong(text=edition.label)
-                para += nodes.Text(f": {edition.title}{date}{'; the latest edition' if edition.current else ''}. ")
-                para += nodes.reference(edition.url, edition.url, refuri=edition.url)
-                items += nodes.list_item("", para)
-            return [items]
+            return [_raw(_editions_html(book, wave))]
         if part == "bibtex":
-            text = citation.bibtex(book)
-            block = nodes.literal_block(text, text, language="bibtex", classes=["kam-bibtex"])
-            return [block]
-        page = self.env.app.builder.get_target_uri(self.env.docname) if hasattr(self.env.app.builder, "get_target_uri") else ""
-        para = nodes.paragraph(text="Download: ")
-        for i, name in enumerate((citation.BIB_FILE, citation.CFF_FILE)):
+            text = citation.bibtex(book, wave)
+            return [nodes.literal_block(text, text, language="bibtex", classes=["kam-bibtex"])]
+        page = app.builder.get_target_uri(self.env.docname) if hasattr(app.builder, "get_target_uri") else ""
+        para = nodes.paragraph(text="Download: ", classes=["kam-cite-files"])
+        for i, (name, kind) in enumerate(self.FILE_KINDS.items()):
             if i:
                 para += nodes.Text(" · ")
             para += nodes.reference(name, name, refuri=relative_uri(page, name) if page else name)
+            para += nodes.Text(f" ({kind})")
         return [para]
+
+
+def _raw(markup: str) -> nodes.raw:
+    return nodes.raw("", markup, format="html")
+
+
+def _editions_html(book: citation.Citation, wave: str) -> str:
+    """Each edition up to `wave`'s (what this edition can know of): what it reports, its address, its references."""
+    items = []
+    for edition in editions_up_to(book.editions, wave):
+        published = citation.published_text(edition)
+        facts = ", ".join(part for part in (f"{edition.n:,} respondents", published) if part)
+        url = html.escape(edition.url)
+        items.append(
+            f"<li><p><strong>{html.escape(edition.label)}</strong>: {html.escape(edition.title)}, {html.escape(facts)}. "
+            f'<a class="reference external" href="{url}">{url}</a></p>'
+            f"{citehtml.reference_forms_html(citation.edition_item(book, edition), f'edition-{edition.wave}')}</li>"
+        )
+    return '<ul class="kam-cite-editions">' + "".join(items) + "</ul>"
 
 
 def _edition_record(app: Sphinx, book: citation.Citation) -> citation.EditionRecord:
@@ -235,16 +280,21 @@ def _edition_record(app: Sphinx, book: citation.Citation) -> citation.EditionRec
     return next((e for e in book.editions if e.wave == wave), book.current)
 
 
+def reuse_terms(app: Sphinx) -> str:
+    """The reuse terms of this build: `copyright` and `kam_reuse_terms` (as `citation.reuse_terms` reads them)."""
+    return citation.reuse_terms_text(app.config.copyright, app.config.kam_reuse_terms)
+
+
 def _write_citation_files(app: Sphinx, exception) -> None:
-    """citation.bib and CITATION.cff beside the pages, for the "How to cite" page's links."""
+    """citation.bib, citation.ris, citation.json and CITATION.cff beside the pages, for the "How to cite" links."""
     if exception is not None or app.builder.format != "html":
         return
     book = book_citation(app)
     if book is None:
         return
-    outdir = Path(app.builder.outdir)
-    _write_if_changed(outdir / citation.BIB_FILE, citation.bibtex(book).encode("utf-8"))
-    _write_if_changed(outdir / citation.CFF_FILE, (Path(app.confdir) / citation.CFF_FILE).read_bytes())
+    wave = _edition_record(app, book).wave
+    for name, data in citation.citation_files(book, app.confdir, wave).items():
+        _write_if_changed(Path(app.builder.outdir) / name, data)
 
 
 def visit_hidden_code_cell(translator, node) -> None:
@@ -322,6 +372,10 @@ def _config_inited(app: Sphinx, config) -> None:
     # A favicon of our own: without one every browser asks for /favicon.ico and gets a 404.
     if not config.html_favicon:
         config.html_favicon = str(STATIC_DIR / FAVICON)
+    # The reuse terms in every page's footer (the theme's `extra_footer`, after anything configured there).
+    options = dict(config.html_theme_options or {})
+    options["extra_footer"] = f'{options.get("extra_footer") or ""}<p class="kam-reuse">{html.escape(reuse_terms(app))}</p>'
+    config.html_theme_options = options
 
 
 def _is_remote_or_thebe(asset: Any) -> bool:
@@ -377,6 +431,7 @@ def _page_context(app: Sphinx, pagename: str, templatename: str, context: dict[s
 
 def setup(app: Sphinx) -> dict:
     app.add_config_value("kam_edition", os.environ.get("KAM_EDITION", ""), "html")
+    app.add_config_value(citation.REUSE_SETTING, citation.DEFAULT_REUSE_TERMS, "env")
     app.add_node(
         kam_figure,
         html=(visit_kam_figure_html, None),

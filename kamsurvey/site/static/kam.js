@@ -6,6 +6,8 @@
  * - Tells readers of an older edition where the latest edition is, from the
  *   site-level editions.js (written when an edition is published), so earlier
  *   editions' pages never need rebuilding to stay current.
+ * - Shows and runs the buttons that copy a reference ("Cite this figure", the
+ *   How to cite page).
  */
 (function () {
   "use strict";
@@ -113,9 +115,86 @@
     document.head.appendChild(script);
   }
 
+  /* Copy buttons: each copies the reference in the element its data-kam-copy names. They
+   * are hidden in the HTML (without JavaScript a page shows no control that does nothing)
+   * and shown here. Copying tries the Clipboard API (the reference as HTML, keeping the
+   * style's italics, and as plain text), then the selection (execCommand, which also works
+   * from file://, where the Clipboard API may be refused); the block's status line
+   * (role="status") says "Copied", or, if neither worked, that the reference is selected
+   * for the reader to copy. */
+  function announce(button, message) {
+    var block = button.closest(".kam-cite-forms");
+    var status = block ? block.querySelector(".kam-copy-status") : null;
+    if (!status) {
+      return;
+    }
+    status.textContent = "";
+    window.setTimeout(function () {
+      status.textContent = message; /* emptied first, so that a second copy is announced again */
+    }, 50);
+  }
+
+  function copyBySelection(node) {
+    var range = document.createRange();
+    range.selectNodeContents(node);
+    var selection = window.getSelection();
+    selection.removeAllRanges();
+    selection.addRange(range);
+    try {
+      return document.execCommand("copy");
+    } catch (error) {
+      return false;
+    }
+  }
+
+  function copyReference(button) {
+    var node = document.getElementById(button.getAttribute("data-kam-copy"));
+    if (!node) {
+      return;
+    }
+    function bySelection() {
+      if (copyBySelection(node)) {
+        announce(button, "Copied");
+      } else {
+        announce(button, "Selected: press Ctrl+C (\u2318C on a Mac) to copy");
+      }
+    }
+    var clipboard = navigator.clipboard;
+    if (!clipboard || !window.isSecureContext) {
+      bySelection();
+      return;
+    }
+    var plain = node.textContent.replace(/\s+/g, " ").trim();
+    var written;
+    try {
+      written = typeof window.ClipboardItem === "function" && clipboard.write
+        ? clipboard.write([new window.ClipboardItem({
+            "text/plain": new Blob([plain], { type: "text/plain" }),
+            "text/html": new Blob([node.innerHTML], { type: "text/html" })
+          })])
+        : clipboard.writeText(plain);
+    } catch (error) {
+      bySelection();
+      return;
+    }
+    written.then(function () {
+      announce(button, "Copied");
+    }, bySelection);
+  }
+
+  function copyButtons() {
+    document.querySelectorAll("button.kam-copy[data-kam-copy]").forEach(function (button) {
+      button.hidden = false;
+      button.addEventListener("click", function () {
+        copyReference(button);
+      });
+    });
+  }
+
   function start() {
     embedCharts();
     loadEditions();
+    copyButtons();
   }
 
   if (document.readyState === "loading") {
