@@ -16,7 +16,9 @@ from kamsurvey.data.waves import Wave, load_wave
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "data"
-ARTICLE = ROOT.parent / "shared" / "article" / "rewarding-kam-performance-2022.txt"
+# Where the article text may be (first found wins): the folder $KAM_ARTICLE, and ../shared/article beside the project.
+ARTICLE = tuple(Path(folder) / "rewarding-kam-performance-2022.txt"
+                for folder in (os.environ.get("KAM_ARTICLE"), ROOT.parent / "shared" / "article") if folder)
 
 
 @pytest.fixture(scope="session")

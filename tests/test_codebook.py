@@ -60,7 +60,7 @@ def test_fingerprint_changes_with_wording_or_options(codebook):
     [
         (lambda raw: raw["questions"][7].update(asked_of={"question": "rewarded_with", "option": "bonus"}), "has no option 'bonus'"),
         (lambda raw: raw["questions"][3].update(options_from="nowhere"), "unknown question 'nowhere'"),
-        (lambda raw: raw["questions"][0].update(type="ranking"), "type must be one of"),
+        (lambda raw: raw["questions"][0].update(type="ranking"), "expected one of 'single', 'multi' or 'likert'"),
         (lambda raw: raw["questions"][1]["options"].append({"code": "none", "label": "Again"}), "duplicate option codes"),
         (lambda raw: raw["rules"][0]["if"].update(question="reward"), "unknown question 'reward'"),
     ],

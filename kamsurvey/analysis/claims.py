@@ -26,22 +26,31 @@ question-based measure to a subset such as `{sector: pharma}`):
 
 Ranks are competition ranks by count ("1224"): options tied at a boundary all
 share the better rank, so a tie can never silently confirm a top-k claim.
+
+Two optional notes on any entry say what a reader of the check should know:
+`vacuous` why the statement holds on any data (it tests nothing the data could
+break), `loose` why the range is kept looser than the words might suggest.
+The ledger's shape is checked by pydantic models (`_Ledger`), its references
+against the codebook; every error names the file, the claim, the line and the key.
 """
 
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Annotated, Any, Callable, Literal, Mapping
 
 import pandas as pd
-import yaml
+from pydantic import (BeforeValidator, Field, PlainValidator, StrictInt, ValidationError, ValidationInfo, field_validator,
+                      model_validator)
 
 from kamsurvey.analysis import tabulate
-from kamsurvey.data.codebook import Codebook, Question, load_codebook
 from kamsurvey.analysis.stats import Proportion
+from kamsurvey.data import yamlfile
+from kamsurvey.data.codebook import Codebook, Question, load_codebook
+from kamsurvey.data.problems import Problem
+from kamsurvey.data.yamlfile import Id, Invalid, Schema, Text, raise_all
 
 HOLDS = "holds"
 DOES_NOT_HOLD = "does not hold"
@@ -49,7 +58,7 @@ CANNOT_COMPUTE = "cannot compute"
 STATUSES = (HOLDS, DOES_NOT_HOLD, CANNOT_COMPUTE)
 
 SELECTORS = ("options", "options_except", "group")
-_COMMON = ("id", "section", "article_words", "question", "measure", "allowed", "reading")
+_COMMON = ("id", "section", "article_words", "question", "measure", "allowed", "reading", "vacuous", "loose")
 # measure -> (required parameters, optional parameters, needs a question)
 MEASURES: dict[str, tuple[tuple[str, ...], tuple[str, ...], bool]] = {
     "respondents": ((), (), False),
@@ -65,9 +74,9 @@ MEASURES: dict[str, tuple[tuple[str, ...], tuple[str, ...], bool]] = {
     "share_difference": (("versus",), SELECTORS + ("within",), True),
 }
 SHARE_MEASURES = ("share_of_respondents", "share_of_mentions", "share_from_every_group")
-ALLOWED_KEYS = ("min", "max", "min_exclusive", "max_exclusive", "equals", "options")
-VERSUS_KEYS = ("within",) + SELECTORS
-_ID = re.compile(r"^[a-z][a-z0-9_]*$")
+_NEEDS_SELECTOR = ("share_of_respondents", "share_of_mentions", "share_difference", "not_in_top")
+_NEEDS_MULTI = ("share_of_mentions", "mean_choices", "share_from_every_group")
+BOUNDS = ("min", "max", "min_exclusive", "max_exclusive")
 
 
 class ClaimsError(ValueError):
@@ -122,6 +131,8 @@ class Claim:
     ranks: tuple[int, int] | None = None
     top: int | None = None
     field: str | None = None
+    vacuous: str | None = None  # why the statement holds on any data: it tests nothing the data could break
+    loose: str | None = None  # why the range is kept looser than the words might suggest
 
     def __hash__(self) -> int:  # mappings are not hashable; a claim is identified by its id
         return hash(self.id)
@@ -137,16 +148,254 @@ class ClaimResult:
     reason: str = ""
     n: int | None = None
 
-    @property
-    def holds(self) -> bool:
-        return self.status == HOLDS
-
 
 # --------------------------------------------------------------------------- loading
 
 
+def _number(value: Any) -> int | float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise Invalid(expected="a number (a share as a fraction: 0.15 is 15%)")
+    return value
+
+
+def _one_rank_as_both_ends(value: Any) -> Any:
+    return [value, value] if isinstance(value, int) and not isinstance(value, bool) else value
+
+
+Number = Annotated[float, PlainValidator(_number)]
+Codes = Annotated[list[Id], Field(min_length=1)]
+Within = Annotated[dict[Id, Id], Field(min_length=1)]
+_CODES = "a non-empty list of option codes"
+_WITHIN = "a mapping of question: option, a single-choice question's option (e.g. {sector: pharma})"
+_GROUP = "the name of a group of the question's options"
+
+
+class _AllowedEntry(Schema):
+    """The range the words allow: bounds, `equals`, or (rank claims) `options`."""
+
+    min: Number | None = None
+    max: Number | None = None
+    min_exclusive: Number | None = None
+    max_exclusive: Number | None = None
+    equals: Any = None
+    options: Codes | None = Field(None, description=_CODES)
+
+    @model_validator(mode="after")
+    def _a_range(self) -> _AllowedEntry:
+        given = self.model_fields_set
+        if "options" in given:
+            return self  # a rank claim's: checked against the claim's ranks and question
+        if "equals" in given:
+            if len(given) > 1:
+                raise Invalid("allowed.equals cannot be combined with bounds", value=None, expected="equals alone")
+            return self
+        bounds = {key: getattr(self, key) for key in BOUNDS if getattr(self, key) is not None}
+        if not bounds:
+            raise Invalid("allowed needs at least one bound", value=None, expected="one or more of " + ", ".join(BOUNDS)
+                          + ", or equals, or (rank claims) options")
+        low = max((bounds[k] for k in ("min", "min_exclusive") if k in bounds), default=-math.inf)
+        high = min((bounds[k] for k in ("max", "max_exclusive") if k in bounds), default=math.inf)
+        if low > high:
+            raise Invalid(f"allowed range is empty ({low} > {high})", value=None, expected="a lower bound at most the upper")
+        return self
+
+
+class _VersusEntry(Schema):
+    """What a share_difference compares with: another subset (`within`) and/or other options."""
+
+    within: Within | None = Field(None, description=_WITHIN)
+    options: Codes | None = Field(None, description=_CODES)
+    options_except: Codes | None = Field(None, description=_CODES)
+    group: Id | None = Field(None, description=_GROUP)
+
+    @model_validator(mode="after")
+    def _one_comparison(self) -> _VersusEntry:
+        selectors = [key for key in SELECTORS if getattr(self, key) is not None]
+        if not selectors and self.within is None:
+            raise Invalid("versus names nothing to compare with", value=None,
+                          expected="within and/or one of " + ", ".join(SELECTORS))
+        if len(selectors) > 1:
+            raise Invalid(f"versus: give one of {', '.join(SELECTORS)}, not {', '.join(selectors)}", key=(selectors[1],),
+                          value=None, expected=f"only {selectors[0]}")
+        return self
+
+
+class _ClaimEntry(Schema):
+    """One entry of the ledger; checked against its measure's parameters and (context `codebook`) the codebook."""
+
+    id: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")] = Field(
+        description="a snake_case name (lower-case letters, digits and _, a letter first)")
+    section: Text = Field(description="the heading of the article's section the words are in")
+    article_words: Text = Field(description="the article's own words, quoted exactly")
+    question: Id | None = Field(description="a question id of the codebook, or null for facts about the sample")
+    measure: Literal[tuple(MEASURES)]
+    allowed: _AllowedEntry
+    reading: Text = Field(description="how the words were turned into the range, as text")
+    options: Codes | None = Field(None, description=_CODES)
+    options_except: Codes | None = Field(None, description=_CODES)
+    group: Id | None = Field(None, description=_GROUP)
+    groups: Annotated[list[Id], Field(min_length=1)] | None = Field(None, description="a non-empty list of groups")
+    within: Within | None = Field(None, description=_WITHIN)
+    versus: _VersusEntry | None = None
+    ranks: Annotated[tuple[StrictInt, StrictInt], BeforeValidator(_one_rank_as_both_ends)] | None = Field(
+        None, description="a rank, or [first, last] with 1 <= first <= last")
+    top: Annotated[StrictInt, Field(ge=1)] | None = Field(None, description="a positive whole number")
+    field: Text | None = Field(None, description="the name of a wave metadata field (e.g. fieldwork)")
+    vacuous: Text | None = Field(None, description="why the statement holds on any data, as text")
+    loose: Text | None = Field(None, description="why the range is looser than the words might suggest, as text")
+
+    @field_validator("ranks")
+    @classmethod
+    def _first_to_last(cls, ranks: tuple[int, int] | None) -> tuple[int, int] | None:
+        if ranks is not None and not 1 <= ranks[0] <= ranks[1]:
+            raise Invalid()
+        return ranks
+
+    @model_validator(mode="after")
+    def _fits_measure_and_codebook(self, info: ValidationInfo) -> _ClaimEntry:
+        codebook: Codebook | None = (info.context or {}).get("codebook")
+        found = self._parameters()
+        question = self._question(codebook, found)
+        if codebook is not None:
+            found += self._options(question, self, ())
+            found += _within_problems(self.within, codebook, ("within",))
+            if self.versus is not None:
+                found += _within_problems(self.versus.within, codebook, ("versus", "within"))
+                found += self._options(question, self.versus, ("versus",))
+            for position, group in enumerate(self.groups or ()):
+                found += _group_problems(group, question, ("groups", position))
+        found += self._allowed(question)
+        raise_all(found)
+        return self
+
+    def _parameters(self) -> list[Invalid]:
+        """The parameters given are those of the measure, and only one selector."""
+        required, optional, _ = MEASURES[self.measure]
+        used = _COMMON + required + optional
+        parameters = ", ".join(required + optional)
+        takes = f"its parameters: {parameters}" if parameters else f"no parameter ({self.measure} takes none)"
+        found = [Invalid(f"parameter {key!r} not used by measure {self.measure!r}", key=(key,), value=None, expected=takes)
+                 for key in type(self).model_fields if key in self.model_fields_set and key not in used]
+        found += [Invalid(f"measure {self.measure!r} needs {key}", key=(key,), value=None)
+                  for key in required if getattr(self, key) is None]
+        selectors = [key for key in SELECTORS if getattr(self, key) is not None]
+        if len(selectors) > 1:
+            found.append(Invalid(f"give one of {', '.join(SELECTORS)}, not {', '.join(selectors)}", key=(selectors[1],),
+                                 value=None, expected=f"only {selectors[0]}"))
+        if self.measure in _NEEDS_SELECTOR and not selectors:
+            choices = ", ".join(s for s in SELECTORS if s in required + optional)
+            found.append(Invalid(f"measure {self.measure!r} needs one of {choices}", value=None, expected=f"one of {choices}"))
+        return found
+
+    def _question(self, codebook: Codebook | None, found: list[Invalid]) -> Question | None:
+        """The codebook's question the claim is about (None: none, no codebook, or an error added to `found`)."""
+        needs_question = MEASURES[self.measure][2]
+        if not needs_question:
+            if self.question is not None:
+                found.append(Invalid(f"measure {self.measure!r} takes no question", key=("question",), expected="null"))
+            return None
+        if self.question is None:
+            found.append(Invalid(f"measure {self.measure!r} needs a question", key=("question",), value=None,
+                                 expected="a question id of the codebook"))
+            return None
+        if codebook is None:
+            return None
+        if self.question not in codebook:
+            found.append(Invalid(f"unknown question {self.question!r}", key=("question",), value=None,
+                                 expected="a question id of the codebook: " + ", ".join(codebook.ids())))
+            return None
+        question = codebook[self.question]
+        if self.measure in _NEEDS_MULTI and not question.is_multi:
+            found.append(Invalid(f"{self.measure} needs a multi question; {question.id!r} is {question.type}",
+                                 key=("question",), value=None, expected="a multi question"))
+        return question
+
+    def _options(self, question: Question | None, selected: Any, key: yamlfile.KeyPath) -> list[Invalid]:
+        """Options and groups named by `selected` (the claim, or its versus) exist; a share of mentions needs substance."""
+        if question is None:
+            return []
+        found = _group_problems(selected.group, question, key + ("group",)) if selected.group is not None else []
+        for name in ("options", "options_except"):
+            for position, code in enumerate(getattr(selected, name) or ()):
+                found += _code_problems(code, question, key + (name, position))
+                if self.measure == "share_of_mentions" and code in question.exclusive_codes():
+                    found.append(Invalid(f"option {code!r} is exclusive: ticking it mentions nothing, so it has no share "
+                                         "of mentions", key=key + (name, position), value=None,
+                                         expected="an option that is an answer in its own right"))
+        return found
+
+    def _allowed(self, question: Question | None) -> list[Invalid]:
+        """A rank claim's allowed names the options at its ranks; no other claim's names options."""
+        given = self.allowed.model_fields_set
+        if self.measure != "rank":
+            if "options" in given:
+                return [Invalid("allowed.options is only for rank claims", key=("allowed", "options"), value=None,
+                                expected="bounds (" + ", ".join(BOUNDS) + ") or equals")]
+            return []
+        if given != {"options"}:
+            return [Invalid("a rank claim's allowed is {options: [...]}: the options expected at those ranks",
+                            key=("allowed",), value=None, expected="{options: [...]} alone")]
+        codes = self.allowed.options or []
+        found = [problem for position, code in enumerate(codes)
+                 for problem in (_code_problems(code, question, ("allowed", "options", position)) if question else [])]
+        if self.ranks is not None and len(codes) != self.ranks[1] - self.ranks[0] + 1:
+            first, last = self.ranks
+            found.append(Invalid(f"allowed.options names {len(codes)} option(s) for ranks {first}–{last}",
+                                 key=("allowed", "options"), value=None,
+                                 expected=f"{last - first + 1} option(s), one for each rank (ties share a rank)"))
+        return found
+
+
+def _code_problems(code: str, question: Question, key: yamlfile.KeyPath) -> list[Invalid]:
+    if code in question.codes():
+        return []
+    return [Invalid(f"question {question.id!r} has no option {code!r}", key=key, value=None,
+                    expected="one of its codes: " + ", ".join(question.codes()))]
+
+
+def _group_problems(group: str, question: Question | None, key: yamlfile.KeyPath) -> list[Invalid]:
+    if question is None or question.codes_in_group(group):
+        return []
+    groups = ", ".join(dict.fromkeys(o.group for o in question.options if o.group)) or "none"
+    return [Invalid(f"question {question.id!r} has no option in group {group!r}", key=key, value=None,
+                    expected=f"one of its groups: {groups}")]
+
+
+def _within_problems(within: Mapping[str, str] | None, codebook: Codebook, key: yamlfile.KeyPath) -> list[Invalid]:
+    found = []
+    for question_id, code in (within or {}).items():
+        here = key + (question_id,)
+        if question_id not in codebook:
+            found.append(Invalid(f"unknown question {question_id!r}", key=here, value=None,
+                                 expected="a single-choice question id of the codebook"))
+        elif codebook[question_id].is_multi:
+            found.append(Invalid(f"{question_id!r} is a multi question; use a single-choice question", key=here,
+                                 value=None, expected="a single-choice question id of the codebook"))
+        else:
+            found += _code_problems(code, codebook[question_id], here)
+    return found
+
+
+class _Ledger(Schema):
+    wave: Id | None = Field(None, description="the wave the article reports (e.g. '2022')")
+    article: Text | None = Field(None, description="the article's title")
+    claims: Annotated[list[_ClaimEntry], Field(min_length=1)] = Field(description="a non-empty list of claims")
+
+    @model_validator(mode="after")
+    def _ids_once(self) -> _Ledger:
+        first: dict[str, int] = {}
+        found = []
+        for position, claim in enumerate(self.claims):
+            if claim.id in first:
+                found.append(Invalid("duplicate id", key=("claims", position), value=None,
+                                     expected=f"an id no other claim has (claims[{first[claim.id]}] has it)"))
+            first.setdefault(claim.id, position)
+        raise_all(found)
+        return self
+
+
 def load_claims(path: str | Path, codebook: Codebook | None = None) -> list[Claim]:
-    """Read and check a claims ledger; a bad entry raises ClaimsError naming its id.
+    """Read and check a claims ledger; ClaimsError naming the file, the claim, the line and the key of every problem.
 
     Question and option codes are checked against `codebook` (by default the
     `codebook.yml` of the data folder the ledger is in: data/claims/ -> data/).
@@ -155,208 +404,90 @@ def load_claims(path: str | Path, codebook: Codebook | None = None) -> list[Clai
     if codebook is None:
         codebook = load_codebook(path.resolve().parent.parent / "codebook.yml")
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise ClaimsError(f"{path}: not valid YAML: {exc}") from None
-    entries = raw.get("claims") if isinstance(raw, Mapping) else raw
-    if not isinstance(entries, list) or not entries:
-        raise ClaimsError(f"{path}: expected a non-empty list under 'claims'")
-    claims: list[Claim] = []
-    seen: set[str] = set()
-    for position, entry in enumerate(entries, start=1):
-        where = f"{path}: claim {entry.get('id')!r}" if isinstance(entry, Mapping) else f"{path}: entry {position}"
-        try:
-            claim = claim_from_mapping(entry, codebook)
-        except ClaimsError as exc:
-            raise ClaimsError(f"{where}: {exc}") from None
-        if claim.id in seen:
-            raise ClaimsError(f"{where}: duplicate id")
-        seen.add(claim.id)
-        claims.append(claim)
-    return claims
+        document = yamlfile.read(path, expected="a claims ledger, a YAML mapping with a list of claims")
+    except yamlfile.UnreadableFile as unreadable:
+        raise ClaimsError(str(unreadable)) from None
+    return _claims(document, codebook)
 
 
 def claim_from_mapping(raw: Any, codebook: Codebook) -> Claim:
-    """One ledger entry, checked against the measure's parameters and the codebook."""
-    if not isinstance(raw, Mapping):
-        raise ClaimsError(f"an entry must be a mapping, got {raw!r}")
-    missing = [key for key in _COMMON if key not in raw]
-    if missing:
-        raise ClaimsError(f"missing {', '.join(missing)}")
-    claim_id = str(raw["id"])
-    if not _ID.match(claim_id):
-        raise ClaimsError("id must be snake_case")
-    measure = raw["measure"]
-    if measure not in MEASURES:
-        raise ClaimsError(f"unknown measure {measure!r}; known: {', '.join(MEASURES)}")
-    required, optional, needs_question = MEASURES[measure]
-    unknown = [key for key in raw if key not in _COMMON + required + optional]
-    if unknown:
-        raise ClaimsError(f"parameter(s) {', '.join(map(repr, unknown))} not used by measure {measure!r}")
-    absent = [key for key in required if raw.get(key) is None]
-    if absent:
-        raise ClaimsError(f"measure {measure!r} needs {', '.join(absent)}")
-    for key in ("section", "article_words", "reading"):
-        if not str(raw[key] or "").strip():
-            raise ClaimsError(f"{key} is empty")
-
-    question_id = raw["question"]
-    question: Question | None = None
-    if needs_question:
-        if question_id is None:
-            raise ClaimsError(f"measure {measure!r} needs a question")
-        if question_id not in codebook:
-            raise ClaimsError(f"unknown question {question_id!r}")
-        question = codebook[question_id]
-    elif question_id is not None:
-        raise ClaimsError(f"measure {measure!r} takes no question (question: null)")
-
-    selectors = [key for key in SELECTORS if raw.get(key) is not None]
-    if len(selectors) > 1:
-        raise ClaimsError(f"give one of {', '.join(SELECTORS)}, not {', '.join(selectors)}")
-    if measure in ("share_of_respondents", "share_of_mentions", "share_difference", "not_in_top") and not selectors:
-        raise ClaimsError(f"measure {measure!r} needs one of {', '.join(s for s in SELECTORS if s in required + optional)}")
-    if measure == "share_of_mentions" and question is not None and not question.is_multi:
-        raise ClaimsError(f"share_of_mentions needs a multi question; {question_id!r} is {question.type}")
-    if measure in ("mean_choices", "share_from_every_group") and question is not None and not question.is_multi:
-        raise ClaimsError(f"{measure} needs a multi question; {question_id!r} is {question.type}")
-
-    options = _codes(raw.get("options"), question, "options")
-    if measure == "share_of_mentions" and question is not None:
-        for code in (options or ()) + tuple(raw.get("options_except") or ()):
-            if code in question.exclusive_codes():
-                raise ClaimsError(f"option {code!r} is exclusive: ticking it mentions nothing, so it has no share of mentions")
-    options_except = _codes(raw.get("options_except"), question, "options_except")
-    group = _group(raw.get("group"), question)
-    groups = tuple(_group(g, question) for g in raw["groups"]) if raw.get("groups") is not None else None
-    within = _within(raw.get("within"), codebook, "within")
-    versus = _versus(raw.get("versus"), question, codebook)
-
-    ranks = None
-    if raw.get("ranks") is not None:
-        value = raw["ranks"]
-        value = [value, value] if isinstance(value, int) else list(value)
-        if len(value) != 2 or not all(isinstance(v, int) for v in value) or not 1 <= value[0] <= value[1]:
-            raise ClaimsError(f"ranks must be a rank or [first, last] with 1 <= first <= last, got {raw['ranks']!r}")
-        ranks = (value[0], value[1])
-    top = raw.get("top")
-    if top is not None and (not isinstance(top, int) or top < 1):
-        raise ClaimsError(f"top must be a positive integer, got {top!r}")
-
-    allowed = _allowed(raw["allowed"], question, measure, ranks)
-    if measure == "meta" and not isinstance(raw["field"], str):
-        raise ClaimsError("field must be the name of a wave metadata field")
-    return Claim(
-        id=claim_id,
-        section=" ".join(str(raw["section"]).split()),
-        article_words=" ".join(str(raw["article_words"]).split()),
-        question=question_id,
-        measure=measure,
-        allowed=allowed,
-        reading=" ".join(str(raw["reading"]).split()),
-        options=options,
-        options_except=options_except,
-        group=group,
-        groups=groups,
-        within=within,
-        versus=versus,
-        ranks=ranks,
-        top=top,
-        field=raw.get("field"),
-    )
+    """One ledger entry, checked against the measure's parameters and the codebook; ClaimsError naming the claim."""
+    return _claims(yamlfile.from_data({"claims": [raw]}, ""), codebook)[0]
 
 
-def _codes(value: Any, question: Question | None, key: str) -> tuple[str, ...] | None:
-    if value is None:
+def _claims(document: yamlfile.Document, codebook: Codebook) -> list[Claim]:
+    try:
+        ledger = _Ledger.model_validate(document.data, context={"codebook": codebook})
+    except ValidationError as error:
+        messages = [_message(path, problem, document) for path, problem in yamlfile.findings(error, document, _Ledger)]
+        summary = f"{len(messages)} problems in {document.file or 'the claim'}:"
+        raise ClaimsError(messages[0] if len(messages) == 1 else "\n  ".join([summary, *messages])) from None
+    return [_claim(entry) for entry in ledger.claims]
+
+
+def _message(path: yamlfile.KeyPath, problem: Problem, document: yamlfile.Document) -> str:
+    """'<file>, line 57, claim 'x', key allowed.min: got ...; expected ...': a problem named by its claim."""
+    where = [problem.file] if problem.file else []
+    if problem.row is not None:
+        where.append(f"line {problem.row}")
+    key = path
+    if len(path) >= 2 and path[0] == "claims" and isinstance(path[1], int):
+        claim_id = document.value(("claims", path[1], "id"))
+        where.append(f"claim {claim_id!r}" if claim_id is not None else f"entry {path[1] + 1} of claims")
+        key = path[2:]
+    if key:
+        where.append(f"key {yamlfile.key_text(key)}")
+    return ", ".join(where) + str(problem).removeprefix(problem.location())
+
+
+def _words(text: str | None) -> str | None:
+    return " ".join(text.split()) if text is not None else None
+
+
+def _allowed(entry: _AllowedEntry) -> Allowed:
+    if entry.options is not None:
+        return Allowed(options=tuple(entry.options))
+    if "equals" in entry.model_fields_set:
+        return Allowed(equals=entry.equals)
+    return Allowed(**{key: getattr(entry, key) for key in BOUNDS if getattr(entry, key) is not None})
+
+
+def _versus(entry: _VersusEntry | None) -> dict[str, Any] | None:
+    """The comparison as evaluation reads it: only the keys given, option lists as tuples."""
+    if entry is None:
         return None
-    if isinstance(value, str) or not isinstance(value, list) or not value:
-        raise ClaimsError(f"{key} must be a non-empty list of option codes")
-    codes = tuple(str(v) for v in value)
-    if question is not None:
-        for code in codes:
-            if code not in question.codes():
-                raise ClaimsError(f"{key}: question {question.id!r} has no option {code!r}")
-    return codes
-
-
-def _group(value: Any, question: Question | None) -> str | None:
-    if value is None:
-        return None
-    if question is not None and not question.codes_in_group(str(value)):
-        raise ClaimsError(f"question {question.id!r} has no option in group {value!r}")
-    return str(value)
-
-
-def _within(value: Any, codebook: Codebook, key: str) -> dict[str, str] | None:
-    if value is None:
-        return None
-    if not isinstance(value, Mapping) or not value:
-        raise ClaimsError(f"{key} must be a mapping of question: option")
-    for question_id, code in value.items():
-        if question_id not in codebook:
-            raise ClaimsError(f"{key}: unknown question {question_id!r}")
-        if codebook[question_id].is_multi:
-            raise ClaimsError(f"{key}: {question_id!r} is a multi question; use a single-choice question")
-        if str(code) not in codebook[question_id].codes():
-            raise ClaimsError(f"{key}: question {question_id!r} has no option {code!r}")
-    return {str(k): str(v) for k, v in value.items()}
-
-
-def _versus(value: Any, question: Question | None, codebook: Codebook) -> dict[str, Any] | None:
-    if value is None:
-        return None
-    if not isinstance(value, Mapping) or not value:
-        raise ClaimsError("versus must be a mapping with within and/or one of options, options_except, group")
-    unknown = [key for key in value if key not in VERSUS_KEYS]
-    if unknown:
-        raise ClaimsError(f"versus: unknown key(s) {', '.join(map(repr, unknown))}; known: {', '.join(VERSUS_KEYS)}")
-    selectors = [key for key in SELECTORS if value.get(key) is not None]
-    if len(selectors) > 1:
-        raise ClaimsError(f"versus: give one of {', '.join(SELECTORS)}, not {', '.join(selectors)}")
-    out: dict[str, Any] = {}
-    if value.get("within") is not None:
-        out["within"] = _within(value["within"], codebook, "versus.within")
+    versus: dict[str, Any] = {}
+    if entry.within is not None:
+        versus["within"] = dict(entry.within)
     for key in ("options", "options_except"):
-        if value.get(key) is not None:
-            out[key] = _codes(value[key], question, f"versus.{key}")
-    if value.get("group") is not None:
-        out["group"] = _group(value["group"], question)
-    return out
+        if getattr(entry, key) is not None:
+            versus[key] = tuple(getattr(entry, key))
+    if entry.group is not None:
+        versus["group"] = entry.group
+    return versus
 
 
-def _allowed(raw: Any, question: Question | None, measure: str, ranks: tuple[int, int] | None) -> Allowed:
-    if not isinstance(raw, Mapping) or not raw:
-        raise ClaimsError("allowed must be a non-empty mapping")
-    unknown = [key for key in raw if key not in ALLOWED_KEYS]
-    if unknown:
-        raise ClaimsError(f"allowed: unknown key(s) {', '.join(map(repr, unknown))}; known: {', '.join(ALLOWED_KEYS)}")
-    if measure == "rank":
-        if set(raw) != {"options"}:
-            raise ClaimsError("a rank claim's allowed is {options: [...]}: the options expected at those ranks")
-        codes = _codes(raw["options"], question, "allowed.options")
-        assert ranks is not None and codes is not None
-        if len(codes) != ranks[1] - ranks[0] + 1:
-            raise ClaimsError(f"allowed.options names {len(codes)} option(s) for ranks {ranks[0]}–{ranks[1]}")
-        return Allowed(options=codes)
-    if "options" in raw:
-        raise ClaimsError("allowed.options is only for rank claims")
-    if "equals" in raw:
-        if len(raw) > 1:
-            raise ClaimsError("allowed.equals cannot be combined with bounds")
-        return Allowed(equals=raw["equals"])
-    bounds = {}
-    for key in ("min", "max", "min_exclusive", "max_exclusive"):
-        if raw.get(key) is not None:
-            if isinstance(raw[key], bool) or not isinstance(raw[key], (int, float)):
-                raise ClaimsError(f"allowed.{key} must be a number, got {raw[key]!r}")
-            bounds[key] = raw[key]
-    if not bounds:
-        raise ClaimsError("allowed needs at least one bound")
-    low = max((bounds[k] for k in ("min", "min_exclusive") if k in bounds), default=-math.inf)
-    high = min((bounds[k] for k in ("max", "max_exclusive") if k in bounds), default=math.inf)
-    if low > high:
-        raise ClaimsError(f"allowed range is empty ({low} > {high})")
-    return Allowed(**bounds)
+def _claim(entry: _ClaimEntry) -> Claim:
+    return Claim(
+        id=entry.id,
+        section=_words(entry.section),
+        article_words=_words(entry.article_words),
+        question=entry.question,
+        measure=entry.measure,
+        allowed=_allowed(entry.allowed),
+        reading=_words(entry.reading),
+        options=tuple(entry.options) if entry.options is not None else None,
+        options_except=tuple(entry.options_except) if entry.options_except is not None else None,
+        group=entry.group,
+        groups=tuple(entry.groups) if entry.groups is not None else None,
+        within=dict(entry.within) if entry.within is not None else None,
+        versus=_versus(entry.versus),
+        ranks=entry.ranks,
+        top=entry.top,
+        field=entry.field,
+        vacuous=_words(entry.vacuous),
+        loose=_words(entry.loose),
+    )
 
 
 # --------------------------------------------------------------------------- formatting

@@ -38,7 +38,8 @@ CACHE_ENV = "KAM_WAVE_CACHE"
 CACHE_DIR = Path("_build") / ".wave-cache"
 FORMAT = "kam-wave-cache 1"
 # modules whose code decides what a validated, typed wave is
-_SOURCES = ("problems.py", "readers.py", "validate.py", "wavemeta.py", "waves.py", "codebook.py", "cache.py")
+_SOURCES = ("problems.py", "readers.py", "validate.py", "wavemeta.py", "waves.py", "codebook.py", "yamlfile.py", "dates.py",
+            "cache.py")
 _code_key: str | None = None
 
 

@@ -11,9 +11,12 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Annotated, Any, Literal, Mapping
 
-import yaml
+from pydantic import Field, StrictBool, StrictInt, StrictStr, model_validator
+
+from kamsurvey.data import yamlfile
+from kamsurvey.data.yamlfile import Id, Invalid, Schema, Text, raise_all
 
 QUESTION_TYPES = ("single", "multi", "likert")
 MULTI_SEPARATOR = "__"
@@ -125,7 +128,6 @@ class Rule:
 @dataclass(frozen=True)
 class Codebook:
     survey: str
-    publisher: str
     questions: tuple[Question, ...]
     groups: Mapping[str, str]
     rules: tuple[Rule, ...] = ()
@@ -156,119 +158,165 @@ class Codebook:
         return self.groups.get(group, group)
 
 
-def _option_from_mapping(raw: Mapping[str, Any], where: str) -> Option:
-    if "code" not in raw or "label" not in raw:
-        raise CodebookError(f"{where}: every option needs a code and a label, got {dict(raw)!r}")
-    return Option(
-        code=str(raw["code"]),
-        label=str(raw["label"]),
-        group=raw.get("group"),
-        exclusive=bool(raw.get("exclusive", False)),
-        reconstructed=bool(raw.get("reconstructed", False)),
-        since=str(raw["since"]) if raw.get("since") is not None else None,
-        score=raw.get("score"),
-    )
+# --------------------------------------------------------------------------- the file's shape
 
 
-def _condition(raw: Mapping[str, Any] | None, where: str) -> SkipCondition | None:
-    if raw is None:
-        return None
-    try:
-        return SkipCondition(question=str(raw["question"]), option=str(raw["option"]))
-    except KeyError as missing:
-        raise CodebookError(f"{where}: a condition needs 'question' and 'option', missing {missing}") from None
+class _OptionEntry(Schema):
+    code: Id = Field(description="the option's code, as in responses.csv (e.g. strongly_agree)")
+    label: Text = Field(description="the option's label, as text")
+    group: Id | None = Field(None, description="the name of an analysis group (a key of groups)")
+    exclusive: StrictBool = False
+    reconstructed: StrictBool = False
+    since: Id | None = Field(None, description="the first wave that offered the option (e.g. '2023')")
+    score: StrictInt | None = Field(None, description="the option's score on the scale, a whole number")
 
 
-def codebook_from_mapping(raw: Mapping[str, Any]) -> Codebook:
-    """Build and cross-check a codebook from its parsed YAML."""
-    raw_questions: list[Mapping[str, Any]] = list(raw.get("questions") or [])
-    if not raw_questions:
-        raise CodebookError("the codebook lists no questions")
-    by_id = {str(q.get("id")): q for q in raw_questions}
-    questions: list[Question] = []
-    for raw_q in raw_questions:
-        qid = str(raw_q.get("id"))
-        where = f"codebook question {qid!r}"
-        qtype = raw_q.get("type")
-        if qtype not in QUESTION_TYPES:
-            raise CodebookError(f"{where}: type must be one of {QUESTION_TYPES}, got {qtype!r}")
-        source = raw_q
-        if "options_from" in raw_q:
-            source = by_id.get(str(raw_q["options_from"]))
-            if source is None:
-                raise CodebookError(f"{where}: options_from names unknown question {raw_q['options_from']!r}")
-        options = tuple(_option_from_mapping(o, where) for o in source.get("options") or [])
-        if not options:
-            raise CodebookError(f"{where}: no options")
-        codes = [o.code for o in options]
-        if len(set(codes)) != len(codes):
-            raise CodebookError(f"{where}: duplicate option codes in {codes}")
-        questions.append(
-            Question(
-                id=qid,
-                number=int(raw_q.get("number", len(questions) + 1)),
-                type=qtype,
-                wording=" ".join(str(raw_q["wording"]).split()),
-                short_title=str(raw_q.get("short_title", qid)),
-                options=options,
-                asked_of=_condition(raw_q.get("asked_of"), where),
-                answer_among=raw_q.get("answer_among"),
-                wording_by_wave={str(k): " ".join(str(v).split()) for k, v in (raw_q.get("wording_by_wave") or {}).items()},
-                note=raw_q.get("note"),
-                reconstructed=bool(raw_q.get("reconstructed", False)),
-            )
+class _ConditionEntry(Schema):
+    question: Id = Field(description="the id of a question of this codebook")
+    option: Id = Field(description="the code of one of that question's options")
+
+
+class _QuestionEntry(Schema):
+    id: Id = Field(description="the question's id, the column name in responses.csv")
+    number: Annotated[StrictInt, Field(ge=1)] | None = Field(None, description="its number on the questionnaire, from 1")
+    type: Literal[QUESTION_TYPES]
+    wording: Text = Field(description="the exact wording shown to respondents")
+    short_title: Text | None = Field(None, description="a short title, as text")
+    options: Annotated[list[_OptionEntry], Field(min_length=1)] | None = None
+    options_from: Id | None = Field(None, description="the id of a question whose options this one re-uses")
+    asked_of: _ConditionEntry | None = None
+    answer_among: Id | None = Field(None, description="the id of a multi question of this codebook")
+    wording_by_wave: dict[Id, Text] = Field({}, description="a mapping of wave: the wording used in that wave")
+    note: Text | None = Field(None, description="a note on the question for readers, as text")
+    reconstructed: StrictBool = False
+
+    @model_validator(mode="after")
+    def _options_once(self) -> _QuestionEntry:
+        if self.options is None and self.options_from is None:
+            raise Invalid("no options", value=None, expected="options, or options_from naming a question to re-use")
+        if self.options is not None and self.options_from is not None:
+            raise Invalid("both options and options_from", key=("options_from",), expected="one of them")
+        first: dict[str, int] = {}
+        found = []
+        for position, option in enumerate(self.options or ()):
+            if option.code in first:
+                found.append(Invalid("duplicate option codes", key=("options", position, "code"),
+                                     expected=f"a code no other option of question '{self.id}' has "
+                                              f"(options[{first[option.code]}] has it)"))
+            first.setdefault(option.code, position)
+        raise_all(found)
+        return self
+
+
+class _RuleEntry(Schema):
+    id: Id = Field(description="the rule's name")
+    if_: _ConditionEntry = Field(alias="if")
+    forbids: _ConditionEntry
+    message: StrictStr = Field("", description="what a respondent breaking the rule did, as text")
+
+
+class _CodebookFile(Schema):
+    survey: Text = Field("", description="the survey's name")
+    publisher: Text | None = Field(None, description="who ran the survey, for readers of the file (the book cites "
+                                                     "its publisher from CITATION.cff)")
+    groups: dict[Id, Text] = Field({}, description="a mapping of group name: label")
+    questions: Annotated[list[_QuestionEntry], Field(min_length=1)]
+    rules: list[_RuleEntry] = []
+
+    @model_validator(mode="after")
+    def _references_exist(self) -> _CodebookFile:
+        """Skip logic, re-used options and rules point at questions and options that exist."""
+        found: list[Invalid] = []
+        by_id = {question.id: question for question in self.questions}
+        first: dict[str, int] = {}
+        for position, question in enumerate(self.questions):
+            here = ("questions", position)
+            if question.id in first:
+                found.append(Invalid("duplicate question id", key=here + ("id",),
+                                     expected=f"an id no other question has (questions[{first[question.id]}] has it)"))
+            first.setdefault(question.id, position)
+            source = by_id.get(question.options_from) if question.options_from is not None else None
+            if question.options_from is not None and (source is None or source.options is None):
+                issue = (f"unknown question {question.options_from!r}" if source is None
+                         else f"question {question.options_from!r} re-uses options itself")
+                found.append(Invalid(issue, key=here + ("options_from",), value=None,
+                                     expected="the id of a question of this codebook with options of its own"))
+            if question.asked_of is not None:
+                found += self._condition(question.asked_of, here + ("asked_of",), by_id)
+            if question.answer_among is not None:
+                among = by_id.get(question.answer_among)
+                if among is None or among.type != "multi":
+                    found.append(Invalid(key=here + ("answer_among",)))
+        for position, rule in enumerate(self.rules):
+            found += self._condition(rule.if_, ("rules", position, "if"), by_id)
+            found += self._condition(rule.forbids, ("rules", position, "forbids"), by_id)
+        raise_all(found)
+        return self
+
+    @staticmethod
+    def _condition(condition: _ConditionEntry, key: yamlfile.KeyPath, by_id: Mapping[str, _QuestionEntry]) -> list[Invalid]:
+        question = by_id.get(condition.question)
+        if question is None:
+            return [Invalid(f"unknown question {condition.question!r}", key=key + ("question",), value=None,
+                            expected="the id of a question of this codebook: " + ", ".join(by_id))]
+        codes = [option.code for option in _own_options(question, by_id)]
+        if condition.option not in codes:
+            return [Invalid(f"{condition.question!r} has no option {condition.option!r}", key=key + ("option",),
+                            value=None, expected="one of its codes: " + ", ".join(codes))]
+        return []
+
+
+def _own_options(question: _QuestionEntry, by_id: Mapping[str, _QuestionEntry]) -> list[_OptionEntry]:
+    if question.options is not None:
+        return question.options
+    source = by_id.get(question.options_from or "")
+    return list(source.options or ()) if source is not None else []
+
+
+# --------------------------------------------------------------------------- building the codebook
+
+
+def _option(entry: _OptionEntry) -> Option:
+    return Option(code=entry.code, label=entry.label, group=entry.group, exclusive=entry.exclusive,
+                  reconstructed=entry.reconstructed, since=entry.since, score=entry.score)
+
+
+def _skip_condition(entry: _ConditionEntry | None) -> SkipCondition | None:
+    return SkipCondition(question=entry.question, option=entry.option) if entry is not None else None
+
+
+def _codebook(checked: _CodebookFile) -> Codebook:
+    by_id = {question.id: question for question in checked.questions}
+    questions = tuple(
+        Question(
+            id=entry.id,
+            number=entry.number if entry.number is not None else position,
+            type=entry.type,
+            wording=" ".join(entry.wording.split()),
+            short_title=entry.short_title if entry.short_title is not None else entry.id,
+            options=tuple(_option(option) for option in _own_options(entry, by_id)),
+            asked_of=_skip_condition(entry.asked_of),
+            answer_among=entry.answer_among,
+            wording_by_wave={wave: " ".join(text.split()) for wave, text in entry.wording_by_wave.items()},
+            note=entry.note,
+            reconstructed=entry.reconstructed,
         )
-    rules = tuple(
-        Rule(
-            id=str(r["id"]),
-            if_=_condition(r["if"], f"codebook rule {r.get('id')!r}"),
-            forbids=_condition(r["forbids"], f"codebook rule {r.get('id')!r}"),
-            message=str(r.get("message", "")),
-        )
-        for r in raw.get("rules") or []
+        for position, entry in enumerate(checked.questions, start=1)
     )
-    codebook = Codebook(
-        survey=str(raw.get("survey", "")),
-        publisher=str(raw.get("publisher", "")),
-        questions=tuple(questions),
-        groups=dict(raw.get("groups") or {}),
-        rules=rules,
-    )
-    _check_references(codebook)
-    return codebook
+    rules = tuple(Rule(id=rule.id, if_=_skip_condition(rule.if_), forbids=_skip_condition(rule.forbids),
+                       message=rule.message) for rule in checked.rules)
+    return Codebook(survey=checked.survey, questions=questions, groups=dict(checked.groups), rules=rules)
 
 
-def _check_references(codebook: Codebook) -> None:
-    """Skip logic and rules must point at questions and options that exist."""
-
-    def check(condition: SkipCondition | None, where: str) -> None:
-        if condition is None:
-            return
-        if condition.question not in codebook:
-            raise CodebookError(f"{where}: refers to unknown question {condition.question!r}")
-        if condition.option not in codebook[condition.question].codes():
-            raise CodebookError(f"{where}: {condition.question!r} has no option {condition.option!r}")
-
-    for question in codebook.questions:
-        check(question.asked_of, f"codebook question {question.id!r} asked_of")
-        if question.answer_among is not None:
-            among = codebook[question.answer_among] if question.answer_among in codebook else None
-            if among is None or not among.is_multi:
-                raise CodebookError(f"codebook question {question.id!r}: answer_among must name a multi question")
-    for rule in codebook.rules:
-        check(rule.if_, f"codebook rule {rule.id!r}")
-        check(rule.forbids, f"codebook rule {rule.id!r}")
+def codebook_from_mapping(raw: Any, *, file: str = "codebook.yml") -> Codebook:
+    """A codebook from its parsed YAML, cross-checked; CodebookError naming every problem and its key."""
+    return _codebook(yamlfile.checked(_CodebookFile, yamlfile.from_data(raw, file), CodebookError))
 
 
 def load_codebook(path: str | Path) -> Codebook:
-    path = Path(path)
+    """The codebook in `path`; CodebookError naming the file, the line and the key of every problem."""
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise CodebookError(f"{path}: codebook not found") from None
-    except yaml.YAMLError as exc:
-        raise CodebookError(f"{path}: not valid YAML: {exc}") from None
-    try:
-        return codebook_from_mapping(raw or {})
-    except CodebookError as exc:
-        raise CodebookError(f"{path}: {exc}") from None
+        document = yamlfile.read(path, expected="the questionnaire's codebook, a YAML mapping with questions")
+    except yamlfile.UnreadableFile as unreadable:
+        raise CodebookError(str(unreadable)) from None
+    return _codebook(yamlfile.checked(_CodebookFile, document, CodebookError))
