@@ -20,10 +20,19 @@ import yaml
 
 from kamsurvey.data.codebook import Codebook, codebook_from_mapping, load_codebook
 from kamsurvey.data.validate import (
+    Responses,
+    _Checker,
+    check_answer_among,
+    check_answers,
+    check_header,
+    check_ids,
+    check_no_answers,
     check_responses,
+    check_rules,
+    check_skip_logic,
     read_wave,
 )
-from kamsurvey.data.problems import MAX_SHOWN, Problem, WaveValidationError
+from kamsurvey.data.problems import MAX_PER_CHECK, MAX_SHOWN, Problem, WaveValidationError
 from kamsurvey.data.wavemeta import check_meta
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -647,6 +656,67 @@ def test_check_responses_takes_plain_and_categorical_frames(book):
     for variant in (frame.astype(object), frame.astype("category"), frame.astype("string")):
         problems = check_responses(variant, book, file="r.csv", wave=WAVE)
         assert [(p.row, p.column, p.value) for p in problems] == [(4, "sector", "pharmaa")]
+
+
+# --------------------------------------------------------------------------- the checks one by one
+
+
+def after_header(frame: pd.DataFrame, codebook: Codebook) -> Responses:
+    """The frame as check_header leaves it for the checks that follow."""
+    check = _Checker("r.csv", None, MAX_PER_CHECK)
+    raw, questions = check_header(check, frame, codebook, WAVE)
+    return Responses(check, codebook, WAVE, raw, questions)
+
+
+def test_each_check_reports_its_own_problems_and_one_line_lists_them_in_check_order(book):
+    frame = valid_rows(book)
+    r = with_bonus(frame)  # one line breaking four checks
+    set_cell(frame, r, "respondent_id", "R001")
+    set_cell(frame, r, "sector", "pharmaa")
+    unticked = next(c for c in book["assessment_basis"].codes() if frame.loc[r, f"assessment_basis__{c}"] == "0")
+    set_cell(frame, r, "most_important", unticked)
+    set_cell(frame, r, "reward_basis", "not_rewarded")
+    set_cell(frame, without_bonus(frame), "bonus_size", "under_10")
+    silent = max(set(range(len(frame))) - {r, without_bonus(frame)})
+    for column in frame.columns[1:]:
+        set_cell(frame, silent, column, "")
+    responses = after_header(frame, book)
+    assert responses.check.problems == []  # the header is sound
+    kinds = [
+        (check_ids, "duplicate respondent_id"),
+        (check_answers, "unknown option code"),
+        (check_skip_logic, "answered though not asked"),
+        (check_answer_among, "not among the options"),
+        (check_rules, "breaks rule not_rewarded_without_bonus"),
+        (check_no_answers, "no answers at all"),
+    ]
+    for each_check, kind in kinds:
+        before = len(responses.check.problems)
+        each_check(responses)
+        found = responses.check.problems[before:]
+        assert len(found) == 1 and kind in found[0].issue, f"{each_check.__name__}: " + "\n".join(map(str, found))
+    problems = check_responses(frame, book, file="r.csv", wave=WAVE)
+    assert problems == responses.check.result()
+    assert [p.column for p in problems if p.row == line_of(r)] == ["respondent_id", "sector", "most_important", "rewarded_with__bonus_cash"]
+
+
+def test_cross_question_checks_refuse_to_run_before_check_answers(book):
+    responses = after_header(valid_rows(book), book)
+    for each_check in (check_skip_logic, check_answer_among, check_rules, check_no_answers):
+        with pytest.raises(RuntimeError, match="check_answers has not run"):
+            each_check(responses)
+
+
+def test_check_header_keeps_the_first_of_a_repeated_column_and_lists_the_questions_present(book):
+    frame = valid_rows(book).drop(columns=book["downsides"].columns(WAVE))
+    first = list(frame.columns).index("sector") + 1
+    frame.insert(len(frame.columns), "sector", "other", allow_duplicates=True)
+    check = _Checker("r.csv", None, MAX_PER_CHECK)
+    raw, questions = check_header(check, frame, book, WAVE)
+    assert [p.issue for p in check.problems] == [f"duplicate column (fields {first} and {len(frame.columns)} of the header)"]
+    assert list(raw.columns) == [c for c in book.columns(WAVE) if not c.startswith("downsides__")]
+    assert raw["sector"].tolist() == valid_rows(book)["sector"].tolist()
+    assert [q.id for q in questions] == [q.id for q in book if q.id != "downsides"]
 
 
 # --------------------------------------------------------------------------- speed
