@@ -7,7 +7,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from kamsurvey.report import chapter as chapter_module
+from kamsurvey.report import chapter_glue
 from kamsurvey.analysis import claims, tabulate
 from kamsurvey.report.chapter import Chapter
 from wavekit import data_dir, write_synthetic_wave
@@ -28,7 +28,7 @@ def ch(data) -> Chapter:
 @pytest.fixture()
 def glued(monkeypatch) -> dict:
     values: dict = {}
-    monkeypatch.setattr(chapter_module, "_glue", lambda name, value: values.__setitem__(name, value))
+    monkeypatch.setattr(chapter_glue, "_glue", lambda name, value: values.__setitem__(name, value))
     return values
 
 

@@ -9,8 +9,9 @@ import pytest
 import vl_convert
 
 from conftest import DATA
-from kamsurvey.report import chapter as chapter_module
-from kamsurvey.report.chapter import NO_RESPONDENTS, NOT_ASKED, Chapter, Unavailable
+from kamsurvey.report import chapter_glue
+from kamsurvey.report.chapter import Chapter
+from kamsurvey.report.chapter_data import NO_RESPONDENTS, NOT_ASKED, Unavailable
 from wavekit import add_option, data_dir, write_synthetic_wave
 
 NEW_OPTION = '- {code: profit_share, label: Profit share, since: "2023"}'
@@ -29,7 +30,7 @@ def data(tmp_path_factory):
 @pytest.fixture()
 def glued(monkeypatch) -> dict:
     values: dict = {}
-    monkeypatch.setattr(chapter_module, "_glue", lambda name, value: values.__setitem__(name, value))
+    monkeypatch.setattr(chapter_glue, "_glue", lambda name, value: values.__setitem__(name, value))
     return values
 
 

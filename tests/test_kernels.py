@@ -1,6 +1,7 @@
 """Kernels forked from a warm kernel server (kamsurvey.build.kernels): a chapter's outputs are byte for byte those
 of a kernel started from scratch; the server's wave is shared only while its files are unchanged; a failing
-chapter still fails; no kernel outlives its run."""
+chapter still fails; no kernel outlives its run; the forking is jupyter_client's own kernel manager with our
+provisioner, registered as an entry point and chosen as the default provisioner only while a server runs."""
 
 from __future__ import annotations
 
@@ -68,13 +69,12 @@ def outputs(path: Path) -> list:
 def _execute(source: str, target: str) -> None:
     import papermill
 
-    papermill.execute_notebook(source, target, cwd=str(Path(source).parent), kernel_name="python3", progress_bar=False,
-                               kernel_manager_class="kamsurvey.build.kernels.ForkedKernelManager")
+    papermill.execute_notebook(source, target, cwd=str(Path(source).parent), kernel_name="python3", progress_bar=False)
 
 
 def execute(source: Path, target: Path) -> None:
-    """papermill with ForkedKernelManager, in a forked process as run_chapters runs it (this process stays free
-    of ZeroMQ, which a later fork by run_chapters could not inherit)."""
+    """papermill with jupyter_client's kernel manager, in a forked process as run_chapters runs it (this process
+    stays free of ZeroMQ, which a later fork by run_chapters could not inherit)."""
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
@@ -162,3 +162,48 @@ def test_only_this_pythons_ipykernel_is_forked():
     assert kernels.is_ipykernel_command([sys.executable, "-m", "ipykernel_launcher", "-f", "k.json"])
     assert not kernels.is_ipykernel_command(["/usr/bin/other-python", "-m", "ipykernel_launcher", "-f", "k.json"])
     assert not kernels.is_ipykernel_command([sys.executable, "-m", "some_other_kernel", "-f", "k.json"])
+
+
+def _provisioner_of_a_new_kernel_manager() -> str:
+    from jupyter_client.manager import AsyncKernelManager
+    from jupyter_client.provisioning import KernelProvisionerFactory
+
+    manager = AsyncKernelManager(kernel_name="python3")
+    provisioner = KernelProvisionerFactory.instance().create_provisioner_instance("probe", manager.kernel_spec, manager)
+    return type(provisioner).__name__
+
+
+def provisioner_of_a_new_kernel_manager() -> str:
+    """The provisioner jupyter_client gives a plain kernel manager, asked in a fresh fork (its factory a new one)."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("fork")) as pool:
+        return pool.submit(_provisioner_of_a_new_kernel_manager).result()
+
+
+def test_the_provisioner_is_registered_and_chosen_only_while_a_server_runs(tmp_path, environment, monkeypatch):
+    from importlib.metadata import entry_points
+
+    monkeypatch.delenv(kernels.DEFAULT_PROVISIONER_ENV, raising=False)
+    registered = entry_points(group="jupyter_client.kernel_provisioners", name=kernels.PROVISIONER)
+    assert [ep.load() for ep in registered] == [kernels.ForkedKernelProvisioner]
+    assert provisioner_of_a_new_kernel_manager() == "LocalProvisioner"
+    with kernels.KernelServer(cwd=tmp_path) as server:
+        assert server.running
+        assert provisioner_of_a_new_kernel_manager() == "ForkedKernelProvisioner"
+    assert kernels.DEFAULT_PROVISIONER_ENV not in os.environ
+    assert provisioner_of_a_new_kernel_manager() == "LocalProvisioner"
+
+
+def test_the_default_provisioner_is_set_on_a_factory_made_before_and_put_back(monkeypatch):
+    from jupyter_client.provisioning import KernelProvisionerFactory
+
+    monkeypatch.setattr(KernelProvisionerFactory, "_instance", None)  # this process's singleton, made afresh
+    monkeypatch.setenv(kernels.DEFAULT_PROVISIONER_ENV, "local-provisioner")
+    factory = KernelProvisionerFactory.instance()
+    with kernels.DefaultProvisioner(kernels.PROVISIONER):
+        assert factory.default_provisioner_name == kernels.PROVISIONER
+        assert os.environ[kernels.DEFAULT_PROVISIONER_ENV] == kernels.PROVISIONER
+    assert factory.default_provisioner_name == "local-provisioner"
+    assert os.environ[kernels.DEFAULT_PROVISIONER_ENV] == "local-provisioner"

@@ -21,6 +21,13 @@ def test_skip_logic_and_reconstruction_are_stated(codebook):
 
 
 def test_codebook_text_is_escaped(codebook):
-    from kamsurvey.report.questionnaire import _escape
+    """Through the one escaping mechanism (kamsurvey.report.literal; rendered and checked in test_literal)."""
+    from dataclasses import replace
 
-    assert _escape("<script>*x*</script>") == "\\<script\\>\\*x\\*\\</script\\>"
+    question = codebook["reflects_job"]
+    evil = replace(question, wording="<script>*x*</script>", note="# {download}`../x`",
+                   options=(replace(question.options[0], label="[a](javascript:x)", code="a`b"),) + question.options[1:])
+    text = questionnaire_markdown(replace(codebook, questions=(evil,)), "2022")
+    assert "**Q1. \\<script\\>\\*x\\*\\</script\\>**" in text
+    assert "- \\# \\{download\\}\\`../x\\`" in text
+    assert "1. \\[a\\](javascript:x) ``a`b``" in text

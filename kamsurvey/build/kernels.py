@@ -6,17 +6,21 @@ wave. With twelve chapters on two cores that start-up is repeated twelve times. 
 *kernel server* does it once and forks a kernel for each chapter:
 
   - `KernelServer` (a context manager) starts `python -m kamsurvey.build.kernels serve`, which imports
-    the modules the chapters use (PRELOAD), optionally runs a warm-up (`kamsurvey.report.chapter.warm`:
+    the modules the chapters use (PRELOAD), optionally runs a warm-up (`kamsurvey.build.warm`:
     load the wave and the wave it is compared with, evaluate the article's claims), and then
-    waits on a Unix socket. It exports the socket's path in KAM_KERNEL_SERVER.
-  - `ForkedKernelManager` (jupyter_client's AsyncKernelManager with `ForkedKernelProvisioner`)
-    is what papermill is given (`kernel_manager_class`). To start an ipykernel it asks the
-    server for one: the server forks, and the child becomes `python -m ipykernel_launcher -f
-    <connection file>` with the working directory and environment jupyter_client chose (so the
-    kernel is the same program, only its imports are already done). Interrupts and kills go to
-    the child's own process group; the server reaps the child and reports its exit status.
-    Without a server (KAM_KERNEL_SERVER unset), or for a kernel command that is not this
-    Python's ipykernel, it launches the kernel as jupyter_client always does.
+    waits on a Unix socket. It exports the socket's path in KAM_KERNEL_SERVER, and makes
+    `ForkedKernelProvisioner` jupyter_client's default kernel provisioner meanwhile.
+  - `ForkedKernelProvisioner` is a kernel provisioner, jupyter_client's public way to change how
+    a kernel is started: registered under the entry-point group `jupyter_client.kernel_provisioners`
+    (pyproject.toml) as PROVISIONER, and chosen through `KernelProvisionerFactory.default_provisioner_name`
+    (for a kernel spec that names no provisioner of its own), so papermill and nbclient need no
+    kernel manager of ours. To start an ipykernel it asks the server for one: the server forks,
+    and the child becomes `python -m ipykernel_launcher -f <connection file>` with the working
+    directory and environment jupyter_client chose (so the kernel is the same program, only its
+    imports are already done). Interrupts and kills go to the child's own process group; the
+    server reaps the child and reports its exit status. Without a server (KAM_KERNEL_SERVER
+    unset), or for a kernel command that is not this Python's ipykernel, it launches the kernel
+    as jupyter_client's local provisioner always does.
 
 Each chapter still gets a fresh kernel: a fork is a copy of the server as it was after the
 warm-up, and nothing one chapter does reaches the server or another chapter. What the warm-up
@@ -43,13 +47,15 @@ import tempfile
 import threading
 import time
 import traceback
-import uuid
 from typing import Any
 
-from jupyter_client.manager import AsyncKernelManager
-from jupyter_client.provisioning import LocalProvisioner
+from jupyter_client.provisioning import KernelProvisionerFactory, LocalProvisioner
 
 SERVER_ENV = "KAM_KERNEL_SERVER"
+# the entry point's name (pyproject.toml, group jupyter_client.kernel_provisioners)
+PROVISIONER = "kamsurvey-forked-provisioner"
+# jupyter_client reads it when a process first makes its KernelProvisionerFactory
+DEFAULT_PROVISIONER_ENV = KernelProvisionerFactory.default_provisioner_name_env
 # what a chapter imports, and what ipykernel needs to start: imported once, by the server
 PRELOAD = (
     "ipykernel.kernelapp",
@@ -165,21 +171,43 @@ class ForkedKernelProvisioner(LocalProvisioner):
         return self.connection_info
 
 
-class ForkedKernelManager(AsyncKernelManager):
-    """AsyncKernelManager using ForkedKernelProvisioner (pass it to papermill as kernel_manager_class)."""
+class DefaultProvisioner:
+    """`with DefaultProvisioner(PROVISIONER):` kernels started meanwhile whose spec names no provisioner use it.
 
-    async def _async_pre_start_kernel(self, **kw: Any):
-        if self.provisioner is None:
-            self.kernel_id = self.kernel_id or kw.pop("kernel_id", str(uuid.uuid4()))
-            self.provisioner = ForkedKernelProvisioner(kernel_id=self.kernel_id, kernel_spec=self.kernel_spec, parent=self)
-        return await super()._async_pre_start_kernel(**kw)
+    Set where jupyter_client documents it: `KernelProvisionerFactory.default_provisioner_name`
+    on this process's factory if it has made one already (it is a singleton), and the
+    JUPYTER_DEFAULT_PROVISIONER_NAME variable its default is read from, for the factory a
+    process forked or started from this one makes. Both are put back on leaving.
+    """
+
+    def __init__(self, name: str):
+        self.name = name
+        self._saved_env: str | None = None
+        self._saved_trait: str | None = None
+
+    def __enter__(self) -> "DefaultProvisioner":
+        if KernelProvisionerFactory.initialized():
+            factory = KernelProvisionerFactory.instance()
+            self._saved_trait = factory.default_provisioner_name  # (read first: its default comes from the variable)
+            factory.default_provisioner_name = self.name
+        self._saved_env = os.environ.get(DEFAULT_PROVISIONER_ENV)
+        os.environ[DEFAULT_PROVISIONER_ENV] = self.name
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self._saved_env is None:
+            os.environ.pop(DEFAULT_PROVISIONER_ENV, None)
+        else:
+            os.environ[DEFAULT_PROVISIONER_ENV] = self._saved_env
+        if self._saved_trait is not None:
+            KernelProvisionerFactory.instance().default_provisioner_name = self._saved_trait
 
 
 class KernelServer:
-    """`with KernelServer(warm={...}, cwd=book):` kernels started meanwhile (by ForkedKernelManager) are forked.
+    """`with KernelServer(warm={...}, cwd=book):` kernels started meanwhile are forked (`ForkedKernelProvisioner`).
 
     The server runs with the environment of this process (PYTHONPATH decides which kamsurvey
-    it imports); `warm` is passed to `kamsurvey.report.chapter.warm` (wave, data_dir,
+    it imports); `warm` is passed to `kamsurvey.build.warm.warm` (wave, data_dir,
     compare_with, and cwd: the folder data_dir is relative to). The server runs in `cwd` (the
     book's folder). If the server cannot start, kernels are launched as usual and `self.running`
     is False.
@@ -193,6 +221,7 @@ class KernelServer:
         self.folder: str | None = None
         self.running = False
         self._saved: str | None = None
+        self._provisioner = DefaultProvisioner(PROVISIONER)
 
     def __enter__(self) -> "KernelServer":
         self.folder = tempfile.mkdtemp(prefix="kam-kernels-")
@@ -213,12 +242,14 @@ class KernelServer:
             self.running = True
             self._saved = os.environ.get(SERVER_ENV)
             os.environ[SERVER_ENV] = path
+            self._provisioner.__enter__()
         else:
             self._stop()
         return self
 
     def __exit__(self, *exc) -> None:
         if self.running:
+            self._provisioner.__exit__(*exc)
             if self._saved is None:
                 os.environ.pop(SERVER_ENV, None)
             else:
@@ -342,7 +373,7 @@ def serve(path: str, *, warm: dict | None = None) -> int:
         importlib.import_module(name)
     if warm:
         try:
-            from kamsurvey.report.chapter import warm as warm_up
+            from kamsurvey.build.warm import warm as warm_up
 
             warm_up(**warm)
         except Exception:  # the chapters will load the wave themselves, and report its problems
@@ -423,7 +454,7 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     serve_parser = sub.add_parser("serve", help="run a kernel server on a Unix socket")
     serve_parser.add_argument("socket", help="path of the Unix socket to listen on")
-    serve_parser.add_argument("--warm", default=None, help="JSON arguments of kamsurvey.report.chapter.warm")
+    serve_parser.add_argument("--warm", default=None, help="JSON arguments of kamsurvey.build.warm.warm")
     args = parser.parse_args(argv)
     return serve(args.socket, warm=json.loads(args.warm) if args.warm else None)
 

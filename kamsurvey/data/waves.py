@@ -18,13 +18,12 @@ from kamsurvey.data.codebook import Codebook, load_codebook
 from kamsurvey.data.wavemeta import WAVE_FILE, WaveMeta, meta_from_mapping
 
 
-
 @dataclass(frozen=True)
 class Wave:
     meta: WaveMeta
     responses: pd.DataFrame
     codebook: Codebook
-    # the wave's cache key (kamsurvey.data.cache) when it came from the shared waves of a kernel server
+    # the wave's cache key (kamsurvey.data.cache) when it came from the waves a kernel server preloaded
     key: str | None = field(default=None, compare=False, repr=False)
 
     @property
@@ -43,21 +42,32 @@ def read_meta(data_dir: str | Path, wave: str) -> WaveMeta:
     return meta_from_mapping(yaml.safe_load((wave_dir(data_dir, wave) / WAVE_FILE).read_text(encoding="utf-8")))
 
 
-# Waves loaded before a kernel server forks its kernels (`share_wave`), by folder and cache key.
-_SHARED: dict[tuple[str, str], Wave] = {}
+@dataclass
+class Preloaded:
+    """What this process computed once for the processes it forks: empty unless the build layer filled it.
+
+    A kernel server (`kamsurvey.build.kernels`) loads the wave, takes the rows of each sector and
+    evaluates the article's claims before it forks a kernel per chapter (`kamsurvey.build.warm`
+    fills this registry); `load_wave` and the chapter (`Chapter.subset`, `Chapter.claim_results`)
+    look here first. Everything is keyed by a wave's cache key (its files' bytes, the codebook and
+    the validation code, `kamsurvey.data.cache.wave_key`), so a kernel whose files changed since
+    finds nothing and computes afresh.
+    """
+
+    # (wave folder, cache key) -> the wave, its `key` set
+    waves: dict[tuple[str, str], Wave] = field(default_factory=dict)
+    # (cache key, filters as ((question, option), ...)) -> the rows of the respondents who gave them
+    subsets: dict[tuple[str, tuple], pd.DataFrame] = field(default_factory=dict)
+    # (cache key, claims ledger path, the ledger's SHA-256) -> {claim id: result}
+    claim_results: dict[tuple, dict] = field(default_factory=dict)
+
+    def clear(self) -> None:
+        self.waves.clear()
+        self.subsets.clear()
+        self.claim_results.clear()
 
 
-def share_wave(data_dir: str | Path, loaded: Wave) -> Wave:
-    """Keep `loaded` for every later `load_wave` of the same files in this process (and its forks)."""
-    from kamsurvey.data.cache import wave_key
-
-    folder = wave_dir(data_dir, loaded.meta.wave).resolve()
-    key = wave_key(folder, loaded.codebook)
-    if key is None:
-        return loaded
-    shared = Wave(meta=loaded.meta, responses=loaded.responses, codebook=loaded.codebook, key=key)
-    _SHARED[(str(folder), key)] = shared
-    return shared
+PRELOADED = Preloaded()
 
 
 def load_wave(data_dir: str | Path, wave: str, codebook: Codebook | None = None, *, cache: bool = True) -> Wave:
@@ -67,7 +77,7 @@ def load_wave(data_dir: str | Path, wave: str, codebook: Codebook | None = None,
     the same files (same bytes, codebook and validation code) read the cache instead of
     validating again (`kamsurvey.data.cache`; `cache=False` or KAM_WAVE_CACHE=off always validates).
     In a kernel forked by a kernel server (`kamsurvey.build.kernels`), a wave the server loaded
-    (`share_wave`) is not even read again: its frame is shared, if the files are still the ones
+    (`PRELOADED`) is not even read again: its frame is shared, if the files are still the ones
     it loaded (same cache key); each load gets its own copy (copy-on-write, so nothing a chapter
     does to its frame reaches another).
     """
@@ -75,10 +85,10 @@ def load_wave(data_dir: str | Path, wave: str, codebook: Codebook | None = None,
 
     data_dir = Path(data_dir)
     codebook = codebook or load_codebook(data_dir / "codebook.yml")
-    if _SHARED and cache:
+    if PRELOADED.waves and cache:
         folder = wave_dir(data_dir, wave).resolve()
         key = wave_key(folder, codebook)
-        shared = _SHARED.get((str(folder), key)) if key else None
+        shared = PRELOADED.waves.get((str(folder), key)) if key else None
         if shared is not None:
             return Wave(meta=shared.meta, responses=shared.responses.copy(deep=False), codebook=codebook, key=key)
     raw_meta, responses = read_wave_cached(wave_dir(data_dir, wave), codebook,

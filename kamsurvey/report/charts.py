@@ -20,6 +20,7 @@ import pandas as pd
 from kamsurvey.data.codebook import Question
 from kamsurvey.report.phrasing import percent
 from kamsurvey.analysis.policy import MIN_BASE, MIN_CELL, SUPPRESSED_MARK, is_low_base
+from kamsurvey.analysis.stats import CONFIDENCE
 from kamsurvey.analysis.tabulate import MENTIONS, RESPONDENTS
 from kamsurvey.data.wavemeta import WaveMeta
 
@@ -27,6 +28,8 @@ FONT = "DejaVu Sans, Verdana, Arial, sans-serif"
 TEXT_COLOUR = "#1a1a1a"
 MUTED_COLOUR = "#4d4d4d"
 WIDTH = 560
+# the confidence level of every interval drawn, as the prose says it ('95%')
+LEVEL = percent(CONFIDENCE)
 BAR_STEP = 26
 TITLE_WRAP = 62
 LABEL_LIMIT = 300
@@ -111,7 +114,7 @@ def _finish(chart: alt.TopLevelMixin, title: Sequence[str], subtitle: Sequence[s
 
 
 def _tooltip(percent_field: str = "share", *, with_interval: bool = True, percent_of: str = RESPONDENTS) -> list[alt.Tooltip]:
-    """Option, count, percentage, base and 95% interval: what a reader hovering a bar sees.
+    """Option, count, percentage, base and interval: what a reader hovering a bar sees.
 
     For a share of mentions the base is the number of mentions and there is no interval.
     """
@@ -123,7 +126,7 @@ def _tooltip(percent_field: str = "share", *, with_interval: bool = True, percen
         alt.Tooltip("base:Q", title="Mentions (all options)" if mentions else "Base (n)", format=","),
     ]
     if with_interval and not mentions:
-        tips.append(alt.Tooltip("interval:N", title="95% interval"))
+        tips.append(alt.Tooltip("interval:N", title=f"{LEVEL} interval"))
     return tips
 
 
@@ -170,7 +173,7 @@ def option_bars(
     sort: bool = True,
     groups: dict[str, str] | None = None,
 ) -> alt.TopLevelMixin:
-    """Horizontal bars, one per option, with 95% intervals: serves single and multi questions.
+    """Horizontal bars, one per option, with intervals (`LEVEL`): serves single and multi questions.
 
     `table` is `tabulate.option_table(...)`; its `percent_of` attribute decides the
     subtitle. Intervals are drawn for shares of respondents only: mentions by one
@@ -218,7 +221,7 @@ def option_bars(
         total = records[0]["base"] if records else 0
         subtitle[0] = base_note(base_n)[:-1] + f"; {total:,} mentions."
     if show_interval:
-        subtitle.append("Lines show 95% confidence intervals (Wilson).")
+        subtitle.append(f"Lines show {LEVEL} confidence intervals (Wilson).")
     return _finish(chart, wrap(question.wording), subtitle, meta.source_line(base_n))
 
 
@@ -304,7 +307,7 @@ def group_comparison_bars(
     """Side-by-side bars per option for each group (e.g. pharma vs other sectors), with intervals.
 
     `table` is `tabulate.by_group(...)` after `policy.suppress_breakdown`: suppressed
-    cells carry no bar and are labelled instead, so that no count under five is shown.
+    cells carry no bar and are labelled instead, so that no count under `MIN_CELL` is shown.
     """
     group_codes = list(dict.fromkeys(table["group_code"]))
     bases = {g: int(table.loc[table["group_code"] == g, "base"].max()) for g in group_codes}
@@ -357,7 +360,7 @@ def group_comparison_bars(
     subtitle = [
         f"Base: respondents answering in each group (n = {total}; " + ", ".join(group_names.values()) + ").",
         percent_of_note(table.attrs.get("percent_of", RESPONDENTS), question.is_multi)
-        + " Lines show 95% intervals (Wilson).",
+        + f" Lines show {LEVEL} intervals (Wilson).",
         f"{SUPPRESSED_MARK} = suppressed: fewer than {MIN_CELL} respondents, or a cell that would reveal one.",
     ]
     return _finish(chart, wrap(question.wording), subtitle, meta.source_line(total))

@@ -11,15 +11,15 @@ print), the interactive chart, a data table, downloads and citation text.
 from __future__ import annotations
 
 import datetime as dt
-import html
-import json
 from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
 
+from kamsurvey.report.literal import html, script_json
 from kamsurvey.report.phrasing import percent
 from kamsurvey.analysis.policy import SUPPRESSED_MARK
+from kamsurvey.analysis.stats import CONFIDENCE
 from kamsurvey.analysis.tabulate import MENTIONS
 
 FIGURE_MIME = "application/vnd.kamsurvey.figure+json"
@@ -32,8 +32,8 @@ DISPLAY_COLUMNS = {
     "count": "Count",
     "base": "Base (n)",
     "share": "Percentage",
-    "ci_low": "95% interval: low",
-    "ci_high": "95% interval: high",
+    "ci_low": f"{percent(CONFIDENCE)} interval: low",
+    "ci_high": f"{percent(CONFIDENCE)} interval: high",
     "mention_share": "Share of mentions",
 }
 PERCENT_COLUMNS = {"share", "ci_low", "ci_high", "mention_share"}
@@ -193,22 +193,16 @@ def table_csv(table: dict) -> str:
 
 
 def table_html(table: dict, caption: str | None = None) -> str:
-    head = "".join(f'<th scope="col">{html.escape(str(c))}</th>' for c in table["columns"])
+    head = "".join(f'<th scope="col">{html(str(c))}</th>' for c in table["columns"])
     body = "".join(
         "<tr>" + "".join(
-            (f'<th scope="row">{html.escape(str(v))}</th>' if i == 0 else f"<td>{html.escape(str(v))}</td>")
+            (f'<th scope="row">{html(str(v))}</th>' if i == 0 else f"<td>{html(str(v))}</td>")
             for i, v in enumerate(row)
         ) + "</tr>"
         for row in table["rows"]
     )
-    caption_html = f"<caption>{html.escape(caption)}</caption>" if caption else ""
+    caption_html = f"<caption>{html(caption)}</caption>" if caption else ""
     return f'<table class="kam-data-table">{caption_html}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
-
-
-def script_json(value: Any) -> str:
-    """JSON safe to place inside a <script> element (no '</script>' can close it early)."""
-    text = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
 def long_date(iso: str | None) -> str | None:
@@ -237,11 +231,11 @@ def figure_html(payload: dict, *, svg: str, downloads: dict[str, str], cite: str
     The chart is one image to assistive technology (`role="img"`, the alt text as
     its label); the data table and the downloads give the numbers in full.
     """
-    fid = html.escape(payload["id"])
-    alt = html.escape(payload["alt"])
-    label = html.escape(figure_label)
+    fid = html(payload["id"])
+    alt = html(payload["alt"])
+    label = html(figure_label)
     links = " · ".join(
-        f'<a class="kam-download" href="{html.escape(href)}" download>{html.escape(text)}</a>'
+        f'<a class="kam-download" href="{html(href)}" download>{html(text)}</a>'
         for text, href in downloads.items()
     )
     caption = f"The numbers behind {figure_label}: {payload['title']}"
@@ -257,6 +251,6 @@ def figure_html(payload: dict, *, svg: str, downloads: dict[str, str], cite: str
         f"{table_html(payload['table'], caption)}</div></details>"
         f'<p class="kam-downloads">Download {label}: {links}</p>'
         f'<details class="kam-details kam-cite"><summary>Cite this figure</summary>'
-        f'<p class="kam-cite-text">{html.escape(cite)}</p></details>'
+        f'<p class="kam-cite-text">{html(cite)}</p></details>'
         f"</div>"
     )

@@ -1,10 +1,15 @@
-"""The questionnaire appendix, written from the codebook so that it can never disagree with it."""
+"""The questionnaire appendix, written from the codebook so that it can never disagree with it.
+
+The codebook's words are data: each goes into the MyST through `literal.myst` (and a code or
+column name through `literal.myst_code`), so that it reads as written and is never parsed.
+"""
 
 from __future__ import annotations
 
 from typing import Iterable
 
 from kamsurvey.data.codebook import Codebook, Question
+from kamsurvey.report.literal import myst, myst_code
 
 TYPE_WORDS = {
     "single": "One answer",
@@ -13,25 +18,19 @@ TYPE_WORDS = {
 }
 
 
-def _escape(text: str) -> str:
-    """Codebook text is data: keep Markdown from interpreting it."""
-    for char in "\\`*_{}[]<>#|":
-        text = text.replace(char, "\\" + char)
-    return text
-
-
 def asked_of_words(question: Question, codebook: Codebook) -> str:
     if question.asked_of is None:
         return "All respondents"
     source = codebook[question.asked_of.question]
-    return f"Respondents who answered ‘{source.label(question.asked_of.option)}’ at Q{source.number}"
+    return f"Respondents who answered ‘{myst(source.label(question.asked_of.option))}’ at Q{source.number}"
 
 
 def question_markdown(question: Question, codebook: Codebook, wave: str | None = None, *, asked: bool = True) -> str:
-    lines = [f"**Q{question.number}. {_escape(question.wording_in(wave))}**", ""]
-    details = [f"Not asked in the {wave} survey: the question was left out of its questionnaire"] if not asked else []
+    lines = [f"**Q{question.number}. {myst(question.wording_in(wave))}**", ""]
+    details = [f"Not asked in the {myst(wave)} survey: the question was left out of its questionnaire"] if not asked else []
     details += [
-        f"Column{'s' if question.is_multi else ''} in the data: `{question.id}{'__<option>' if question.is_multi else ''}`",
+        f"Column{'s' if question.is_multi else ''} in the data: "
+        + myst_code(f"{question.id}{'__<option>' if question.is_multi else ''}"),
         f"Type: {TYPE_WORDS[question.type]}",
         f"Asked of: {asked_of_words(question, codebook)}",
     ]
@@ -41,7 +40,7 @@ def question_markdown(question: Question, codebook: Codebook, wave: str | None =
     if question.reconstructed:
         details.append("Wording reconstructed (not published in the article)")
     if question.note:
-        details.append(_escape(" ".join(question.note.split())))
+        details.append(myst(" ".join(question.note.split())))
     lines += [f"- {d}" for d in details] + ["", "Options:", ""]
     for option in question.options:
         if not option.offered_in(wave):
@@ -50,13 +49,13 @@ def question_markdown(question: Question, codebook: Codebook, wave: str | None =
         if option.exclusive:
             notes.append("only answer if chosen")
         if option.group:
-            notes.append(codebook.group_label(option.group).lower())
+            notes.append(myst(codebook.group_label(option.group).lower()))
         if option.reconstructed:
             notes.append("reconstructed")
         if wave is not None and option.since is not None and str(option.since) == str(wave):
-            notes.append(f"new in {wave}")
+            notes.append(f"new in {myst(wave)}")
         suffix = f" ({'; '.join(notes)})" if notes else ""
-        lines.append(f"1. {_escape(option.label)} `{option.code}`{suffix}")
+        lines.append(f"1. {myst(option.label)} {myst_code(option.code)}{suffix}")
     return "\n".join(lines)
 
 

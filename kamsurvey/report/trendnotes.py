@@ -1,7 +1,8 @@
 """A change between two waves, in words: why a question is not compared, and the change note beside a figure.
 
 `kamsurvey.analysis.trend` decides what can be compared and computes every change; this
-module only words it (for the page, as MyST admonitions).
+module only words it: `reason` and `change_summary` as plain text, the notes for the page as
+MyST admonitions, into which every label, wording and wave id goes through `literal.myst`.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from kamsurvey.analysis.stats import ALPHA, CONFIDENCE
 from kamsurvey.analysis.trend import Comparability
 from kamsurvey.data.codebook import Question
 from kamsurvey.report import phrasing
+from kamsurvey.report.literal import myst
 
 
 def _labels(question: Question, codes) -> str:
@@ -63,10 +65,6 @@ def _signed_points(difference: float) -> str:
     return f"{phrasing.whole_percent(difference):+d}"
 
 
-def _cell(text: str) -> str:
-    return str(text).replace("|", "\\|")
-
-
 def change_summary(table: pd.DataFrame) -> str:
     """'2 of 9 shares changed by more than chance would explain' (the note's title)."""
     moved = int(table["more_than_noise"].sum())
@@ -80,12 +78,12 @@ def change_summary(table: pd.DataFrame) -> str:
 
 def change_markdown(question: Question, table: pd.DataFrame) -> str:
     """The change since the previous wave as a MyST admonition (collapsed, its verdict in the title)."""
-    wave, previous_wave = table.attrs["wave"], table.attrs["previous_wave"]
+    wave, previous_wave = myst(table.attrs["wave"]), myst(table.attrs["previous_wave"])
     title = f"Change since the {previous_wave} survey: {change_summary(table)}"
     lines = [f":::{{admonition}} {title}", ":class: note dropdown", ""]
     moved = table[table["more_than_noise"]]
     if len(moved):
-        items = [f"{row.label}, {phrasing.percent(row.previous_share)} in {previous_wave} and "
+        items = [f"{myst(row.label)}, {phrasing.percent(row.previous_share)} in {previous_wave} and "
                  f"{phrasing.percent(row.share)} in {wave} ({phrasing.points(row.difference, signed=True)})"
                  for row in moved.itertuples()]
         lines += ["More than noise: " + "; ".join(items) + ".", ""]
@@ -97,8 +95,8 @@ def change_markdown(question: Question, table: pd.DataFrame) -> str:
         interval = (f"{_signed_points(row.ci_low)} to {_signed_points(row.ci_high)}"
                     if not math.isnan(row.ci_low) else phrasing.MISSING)
         verdict = "yes" if row.more_than_noise else ("no" if not math.isnan(row.p_holm) else phrasing.MISSING)
-        lines.append("| " + " | ".join(_cell(c) for c in (
-            row.label, _share_cell(row.previous_count, row.previous_base),
+        lines.append("| " + " | ".join((
+            myst(row.label), _share_cell(row.previous_count, row.previous_base),
             _share_cell(row.count, row.base), _signed_points(row.difference), interval, verdict)) + " |")
     per = "of respondents choosing each answer" + (" (several answers allowed)" if question.is_multi else "")
     lines += [
@@ -114,9 +112,9 @@ def change_markdown(question: Question, table: pd.DataFrame) -> str:
 
 def not_compared_markdown(question: Question, comparability_: Comparability) -> str:
     return "\n".join([
-        f":::{{admonition}} Not compared with the {comparability_.previous_wave} survey",
+        f":::{{admonition}} Not compared with the {myst(comparability_.previous_wave)} survey",
         ":class: note",
         "",
-        reason(question, comparability_),
+        myst(reason(question, comparability_)),
         ":::",
     ])

@@ -1,0 +1,141 @@
+"""What a reader of this wave needs beside the text, as MyST admonitions: where the data comes from,
+a question left out, the change since the previous wave, an article finding this wave does not bear out.
+
+Every value from data or metadata in them (wave ids, wordings, labels, the ledger's words, the
+provenance note) goes in through `literal.myst`: it reads as written and is never parsed as
+markup. A note this wave does not need is None, and the notebook shows nothing.
+"""
+
+from __future__ import annotations
+
+from kamsurvey.analysis import claims, trend
+from kamsurvey.analysis.stats import CONFIDENCE
+from kamsurvey.report import phrasing, trendnotes
+from kamsurvey.report.chapter_claims import CLAIMS_WAVE, ChapterClaims
+from kamsurvey.report.chapter_data import NOT_ASKED
+from kamsurvey.report.literal import myst
+
+
+def _markdown(lines: list[str]):
+    from IPython.display import Markdown
+
+    return Markdown("\n".join(lines))
+
+
+class ChapterNotes(ChapterClaims):
+    """The Markdown notes concern of `kamsurvey.report.chapter.Chapter`."""
+
+    def provenance_note(self):
+        """Where this wave's respondent-level data comes from, in words for readers."""
+        meta = self.meta
+        wave, note = myst(meta.wave), myst(meta.provenance_note)
+        if not meta.reconstructed:
+            return _markdown([f"The figures are computed from the original respondent-level answers of the "
+                              f"{wave} survey ({int(meta.n)} respondents). {note}"])
+        return _markdown([
+            ":::{admonition} This wave's data is a reconstruction",
+            ":class: important",
+            "",
+            f"The {wave} respondent-level answers are not public: the article publishes aggregates only. "
+            "The data behind this edition was rebuilt from those aggregates. " + note,
+            "",
+            "What this means for readers:",
+            "",
+            "- every figure the article publishes is reproduced exactly, and the "
+            "{doc}`reproduction check </chapters/reproduction-check>` re-tests each of them;",
+            "- everything the article does not publish is a choice made to fit it, not a finding: the split "
+            "between pharma and other sectors, how answers to one question relate to answers to another, "
+            "and the options marked *reconstructed* in the {doc}`questionnaire </chapters/questionnaire>`;",
+            "- intervals and tests describe what the article's numbers can support at this sample size; "
+            "they do not add information about the real respondents;",
+            "- every chart's source line says that the data is reconstructed.",
+            "",
+            "When the original file is available it replaces the reconstruction without any change to the "
+            "book's code, and this note disappears.",
+            ":::",
+        ])
+
+    def wave_note(self, question_id: str):
+        """What a reader of this wave needs beside a figure of `question_id`, or None (the 2022 edition).
+
+        - the question was not asked in this wave: says so, and how the text shows it;
+        - compared with a previous wave (`compare_with`): the change since, or why the
+          question cannot be compared (wording or options changed, not asked then).
+        """
+        question = self.question(question_id)
+        wave = self.meta.wave
+        if not self.asked(question_id):
+            earlier = (f" The {myst(self.previous.meta.wave)} edition has the question's last results."
+                       if self.previous else "")
+            return _markdown([
+                f":::{{admonition}} Not asked in the {myst(wave)} survey",
+                ":class: important",
+                "",
+                f"The {myst(wave)} questionnaire left out the question ‘{myst(question.wording)}’, so this edition "
+                f"has no figures for it: the numbers in the text that depend on it read {NOT_ASKED}.{earlier}",
+                ":::",
+            ])
+        if self.previous is None:
+            return None
+        previous = self.previous
+        verdict = trend.comparability(question, wave, previous.meta.wave, frame=self.frame,
+                                      previous_frame=previous.responses)
+        if not verdict.comparable:
+            return _markdown([trendnotes.not_compared_markdown(question, verdict)])
+        table = trend.option_changes(question, self.codebook, self.frame, previous.responses,
+                                     wave=wave, previous_wave=previous.meta.wave)
+        return _markdown([trendnotes.change_markdown(question, table)])
+
+    def comparison_note(self):
+        """For the methodology: how this wave is compared with the previous one, and which questions cannot be."""
+        if self.previous is None:
+            return None
+        wave, before = self.meta.wave, self.previous.meta.wave
+        verdicts = trend.comparable_questions(self.codebook, wave, before, self.frame, self.previous.responses)
+        compared = [v for v in verdicts.values() if v.comparable]
+        not_compared = [v for v in verdicts.values() if not v.comparable]
+        lines = [
+            f":::{{admonition}} Comparing the {myst(wave)} survey with the {myst(before)} survey",
+            ":class: note",
+            "",
+            f"Beside each figure, a note sets this wave's shares against the {myst(before)} survey's: both shares, "
+            f"the difference in percentage points with its {phrasing.percent(CONFIDENCE)} Newcombe interval, and "
+            "whether the change is more than noise (Fisher's exact test, adjusted with Holm's method for the several "
+            "answers of a question). The two surveys are separate samples of self-selected respondents, so a change "
+            "can also come from who chose to answer.",
+            "",
+            f"{phrasing.capitalise(phrasing.number_words(len(compared)))} of the "
+            f"{phrasing.number_words(len(verdicts))} questions are compared. A question is compared only when both "
+            "surveys asked it with the same wording and the same answers to choose from.",
+        ]
+        if not_compared:
+            lines += ["", "Not compared:", ""]
+            lines += [f"- ‘{myst(self.question(v.question).short_title)}’: "
+                      f"{myst(trendnotes.reason(self.question(v.question), v))}" for v in not_compared]
+        lines.append(":::")
+        return _markdown(lines)
+
+    def article_check(self, *claim_ids: str):
+        """An admonition beside the article's statements that this wave does not bear out.
+
+        Shows nothing when every listed claim holds, so the 2022 edition (which reproduces
+        the article) reads cleanly while a later wave flags each finding that has changed.
+        """
+        results = self.claim_results()
+        unknown = [cid for cid in claim_ids if cid not in results]
+        if unknown:
+            raise KeyError(f"no claim {unknown} in data/claims/{CLAIMS_WAVE}.yml")
+        failing = [results[cid] for cid in claim_ids if results[cid].status != claims.HOLDS]
+        if not failing:
+            return None
+        lines = [f":::{{admonition}} The {CLAIMS_WAVE} article's finding, re-tested on the {myst(self.meta.wave)} survey",
+                 ":class: warning", ""]
+        for result in failing:
+            words = myst(result.claim.article_words)
+            if result.status == claims.DOES_NOT_HOLD:
+                lines.append(f"- *‘{words}’* no longer holds: {myst(result.value_text)} "
+                             f"(the article's words allow {myst(result.allowed_text)}).")
+            else:
+                lines.append(f"- *‘{words}’* cannot be re-tested: {myst(result.reason)}.")
+        lines.append(":::")
+        return _markdown(lines)
