@@ -1,7 +1,8 @@
 # Two commands on a fresh machine with Python 3.11 and make:
 #   make book   build the current edition into _build/html/ and the site (every edition) into _build/site/
 #   make test   everything CI checks
-# Every target calls `kam` (kamsurvey/cli.py); `kam COMMAND --help` describes each command.
+# Every target calls `kam` (kamsurvey/cli.py); `kam COMMAND --help` describes each command. Targets that write
+# take the book's writer lock (_build/.lock): a second one fails at once, naming the first.
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 .DEFAULT_GOAL := help
@@ -29,7 +30,7 @@ serve: export PORT = $(value PORT)
 help:
 	@echo "make book     create .venv, execute the chapters for the current wave, build _build/html/ and _build/site/"
 	@echo "make site     the website: every edition under _build/site/editions/<wave>/, the latest at the root"
-	@echo "make test     everything CI checks (unit tests, nbval, -W book build, browser tests)"
+	@echo "make test     everything CI checks (editions' archives, unit tests, nbval, -W book build, browser tests)"
 	@echo "make wave WAVE=2023 DATA=export.csv   publish a new survey wave"
 	@echo "make lock     regenerate requirements.txt, the one exact lock, from pyproject.toml's dependency groups"
 	@echo "make briefing the one-page key findings, figure PNGs and citation in _build/briefing/"
@@ -56,12 +57,12 @@ chapters: $(STAMP)
 html: $(STAMP)
 	$(KAM) book html
 
-# The website: the current edition (built in _build/html) at editions/<wave>/ and at the root;
-# earlier editions are kept as published, or rebuilt when missing (a clean clone).
+# The website: the current edition (built in _build/html) at editions/<wave>/ and at the root; earlier
+# editions from their archives in editions/ (checked against their manifests), never rebuilt.
 site: $(STAMP)
 	$(KAM) book html site
 
-# Publish a new survey wave: import, validate, execute every chapter, build, swap in (kam wave --help).
+# Publish a new survey wave: import, validate, execute every chapter, build, archive, switch in (kam wave --help).
 wave: $(STAMP)
 	$(KAM) wave --from-environment
 
@@ -76,6 +77,7 @@ $(NODE_MODULES): package.json package-lock.json
 
 # The slow (build) tests and the browser tests share one book build (tests/conftest.py: site).
 test: $(STAMP) $(NODE_MODULES)
+	$(KAM) archive --check
 	$(PY) -m pytest -q -m "not slow and not browser" tests
 	$(NBVAL)
 	$(PY) -m pytest -q -m "slow" tests
@@ -101,5 +103,6 @@ lock: $(STAMP)
 		--extra test --extra dev --output-file requirements.txt pyproject.toml
 	echo "-e ." >> requirements.txt
 
+# Under the writer lock, so that no run loses its files (without an environment no run can be going on).
 clean:
-	rm -rf _build
+	@if [ -x $(KAM) ]; then $(KAM) clean; else rm -rf _build; fi

@@ -1,4 +1,5 @@
-"""Editions: the register grows by one entry per wave, the site keeps every edition where it was published."""
+"""Editions: the register grows by one entry per wave; the site keeps every edition where it was published, byte for
+byte (earlier editions from their archives, never rebuilt), and switches to a new site in one rename."""
 
 from __future__ import annotations
 
@@ -66,41 +67,95 @@ def snapshot(folder: Path) -> dict[str, tuple[bytes, int]]:
     return {str(p.relative_to(folder)): (p.read_bytes(), p.stat().st_mtime_ns) for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
-def test_publishing_adds_the_new_edition_and_leaves_earlier_ones_untouched(tmp_path):
-    site = tmp_path / "site"
-    fake_edition(site / "editions" / "2022", "2022")
-    fake_edition(site, "2022", extra="root copy")
-    (site / "stale.html").write_text("from the 2022 root")
-    before = snapshot(site / "editions" / "2022")
+def contents(folder: Path) -> dict[str, bytes]:
+    return {k: v[0] for k, v in snapshot(folder).items()}
+
+
+@pytest.fixture()
+def book(tmp_path) -> Path:
+    """A book whose table of contents lists index and chapters/a (the pages every built edition must have)."""
+    root = tmp_path / "book"
+    root.mkdir()
+    (root / "_toc.yml").write_text("format: jb-book\nroot: index\nchapters:\n  - file: chapters/a\n")
+    return root
+
+
+def archive_edition(root: Path, wave: str, extra: str = "") -> dict[str, bytes]:
+    """editions/<wave>.tar.gz and .sha256 of a fake edition, as kam wave commits them; the edition's files."""
+    from kamsurvey.build import archive
+
+    tree = fake_edition(root.parent / f"built-{wave}", wave, extra)
+    archive.write_archive(tree, wave, None, root / archive.ARCHIVES)
+    return {k: v for k, v in contents(tree).items() if k != ".buildinfo"}
+
+
+def test_the_site_takes_earlier_editions_from_their_archives_and_the_current_one_from_its_build(book, tmp_path):
+    published = archive_edition(book, "2022", extra="as published")
     html = fake_edition(tmp_path / "html", "2023")
-    work = tmp_path / "work"
-    staged = build_site.stage_site(site, work, [E2022, E2023], html)
-    assert set(staged) == {"editions/2023", "root", "editions.js"}
-    build_site.publish_site(site, staged, build_site.Swap(work / "trash"))
-    assert snapshot(site / "editions" / "2022") == before  # same bytes, never rewritten
-    assert (site / "index.html").read_text() == '<meta name="kam-edition" content="2023">'
-    assert (site / "editions" / "2023" / "chapters" / "a.html").read_text() == "chapter of 2023"
-    assert not (site / "stale.html").exists() and not (site / ".buildinfo").exists()
-    assert '"latest": "2023"' in (site / "editions.js").read_text() and (site / ".nojekyll").exists()
+    version, sources = build_site.assemble_site(book, [E2022, E2023], html)
+    assert sources == {"2022": "archive", "2023": "built"}
+    assert contents(version / "editions" / "2022") == published  # byte for byte what was archived
+    assert (version / "index.html").read_text() == '<meta name="kam-edition" content="2023">'
+    assert (version / "editions" / "2023" / "chapters" / "a.html").read_text() == "chapter of 2023"
+    assert not (version / ".buildinfo").exists() and (version / ".nojekyll").exists()
+    assert '"latest": "2023"' in (version / "editions.js").read_text()
+    build_site.switch(book, {build_site.SITE: version}, "test")
+    site = book / build_site.SITE
+    assert site.is_symlink() and contents(site) == contents(version)
+    # built again: a new folder, switched in one rename; the old one is gone, the bytes are the same
+    again, _ = build_site.assemble_site(book, [E2022, E2023], html)
+    build_site.switch(book, {build_site.SITE: again}, "test")
+    assert site.resolve() == again and not version.exists() and contents(site) == contents(again)
 
 
-def test_a_missing_earlier_edition_is_built_and_a_failed_swap_is_undone(tmp_path):
-    site = tmp_path / "site"
+def test_an_earlier_edition_is_never_rebuilt(book, tmp_path):
     html = fake_edition(tmp_path / "html", "2023")
-    with pytest.raises(build_site.StepFailed, match="the 2022 edition is not in"):
-        build_site.stage_site(site, tmp_path / "w1", [E2022, E2023], html)
-    built = []
-    staged = build_site.stage_site(site, tmp_path / "w2", [E2022, E2023], html,
-                                   build_missing=lambda e: built.append(e.wave) or fake_edition(tmp_path / "old", e.wave))
-    assert built == ["2022"] and "editions/2022" in staged
+    with pytest.raises(build_site.StepFailed, match="the 2022 edition is neither archived .* never rebuilt"):
+        build_site.assemble_site(book, [E2022, E2023], html)
+    assert not any((book / "_build" / ".versions").iterdir())
+    # an edition from before archives, in the site as built then, is kept as it is
+    old_site = book / build_site.SITE
+    fake_edition(old_site / "editions" / "2022", "2022", extra="built in 2022")
+    before = snapshot(old_site / "editions" / "2022")
+    version, sources = build_site.assemble_site(book, [E2022, E2023], html)
+    assert sources["2022"] == "kept (not archived)"
+    assert snapshot(version / "editions" / "2022") == {k: v for k, v in before.items() if k != ".buildinfo"}
 
-    fake_edition(site, "2021")
-    before = snapshot(site)
-    swap = build_site.Swap(tmp_path / "w2" / "trash")
-    build_site.publish_site(site, staged, swap)
-    assert snapshot(site) != before
-    swap.undo()
-    assert {k: v[0] for k, v in snapshot(site).items()} == {k: v[0] for k, v in before.items()}
+
+def test_a_tampered_archive_stops_the_site(book, tmp_path):
+    from kamsurvey.build import archive
+
+    archive_edition(book, "2022")
+    data = bytearray(archive.archive_path(book, "2022").read_bytes())
+    data[len(data) // 2] ^= 1
+    archive.archive_path(book, "2022").write_bytes(bytes(data))
+    with pytest.raises(build_site.StepFailed, match="2022.tar.gz: its SHA-256 is not the one in editions/2022.sha256"):
+        build_site.assemble_site(book, [E2022, E2023], fake_edition(tmp_path / "html", "2023"))
+
+
+def test_a_published_current_edition_is_served_from_its_archive_and_a_differing_build_is_named(book, tmp_path):
+    archive_edition(book, "2022")
+    published = archive_edition(book, "2023")
+    same = fake_edition(tmp_path / "same", "2023")
+    version, sources = build_site.assemble_site(book, [E2022, E2023], same)
+    assert sources["2023"] == "archive; today's build is identical"
+    changed = fake_edition(tmp_path / "changed", "2023")
+    (changed / "chapters" / "a.html").write_text("chapter of 2023, rounded differently")
+    version, sources = build_site.assemble_site(book, [E2022, E2023], changed)
+    assert sources["2023"].startswith("archive; today's build differs in chapters/a.html and is not published")
+    assert contents(version / "editions" / "2023") == published
+    assert (version / "chapters" / "a.html").read_text() == "chapter of 2023"  # the root copy too
+
+
+def test_a_build_missing_a_page_of_the_table_of_contents_is_not_published(book, tmp_path):
+    archive_edition(book, "2022")
+    html = fake_edition(tmp_path / "html", "2023")
+    (html / "chapters" / "a.html").unlink()
+    with pytest.raises(build_site.StepFailed, match="no chapters/a.html"):
+        build_site.assemble_site(book, [E2022, E2023], html)
+    wrong = fake_edition(tmp_path / "wrong", "2022")
+    with pytest.raises(build_site.StepFailed, match="is the 2022 edition, not the 2023 edition"):
+        build_site.assemble_site(book, [E2022, E2023], wrong)
 
 
 @pytest.mark.slow
@@ -124,4 +179,4 @@ def test_the_commands_explain_themselves():
         assert result.returncode == 0 and f"usage: kam {command}" in result.stdout, command
     missing = subprocess.run([sys.executable, "-m", "kamsurvey", "wave", "--wave", "2023", "--data", "nope.csv"],
                              capture_output=True, text=True)
-    assert missing.returncode == 2 and "--data nope.csv: no such file" in missing.stderr
+    assert missing.returncode == 2 and "argument --data: nope.csv: no such file" in missing.stderr

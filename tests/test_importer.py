@@ -89,21 +89,37 @@ def test_one_tick_per_option_column_as_1_or_empty_and_trailing_separators(tmp_pa
     assert responses_csv(result.responses) == CANONICAL.read_bytes()
 
 
-def test_a_question_left_out_of_the_export_is_not_asked(tmp_path, codebook, canonical):
-    frame = labels_export(canonical, codebook).drop(columns=["bonus_size"])
-    result = import_responses(export(tmp_path, frame), codebook, "2023")
-    assert result.left_out == ["bonus_size"]
+def test_a_question_left_out_of_the_export_is_an_error_unless_declared_not_asked(tmp_path, codebook, canonical):
+    frame = labels_export(canonical, codebook).drop(columns=["bonus_size", "sector"])
+    with pytest.raises(ImportFailed) as caught:
+        import_responses(export(tmp_path, frame), codebook, "2023")
+    text = problems(caught.value)
+    assert [t for t in text if "is missing" in t] == [t for t in text]
+    assert any("question bonus_size is missing" in t for t in text)
+    assert any("question sector is missing" in t and "In which sector does your organisation operate?" in t
+               for t in text)
+    result = import_responses(export(tmp_path, frame), codebook, "2023", not_asked=["bonus_size", "sector"])
+    assert result.left_out == result.not_asked == ["bonus_size", "sector"]
     assert "bonus_size" not in result.responses.columns
-    assert "not asked in this wave: bonus_size" in result.describe()
+    assert "Not asked in this wave: bonus_size, sector" in result.describe()
 
 
-def test_columns_can_be_ignored(tmp_path, codebook, canonical):
-    frame = labels_export(canonical, codebook).assign(**{"Start date": "2023-03-01 10:00"})
-    with pytest.raises(ImportFailed):
-        import_responses(export(tmp_path, frame), codebook, "2022")
-    result = import_responses(export(tmp_path, frame), codebook, "2022", ignore=["start DATE"])
-    assert result.ignored == ["Start date"]
+def test_a_question_declared_not_asked_but_present_is_an_error(tmp_path, codebook, canonical):
+    with pytest.raises(ImportFailed, match="bonus_size is declared not asked in this wave, but the export holds it"):
+        import_responses(export(tmp_path, labels_export(canonical, codebook)), codebook, "2022", not_asked=["bonus_size"])
+    with pytest.raises(ImportFailed, match="'no_such', declared not asked, is no question of the codebook"):
+        import_responses(CANONICAL, codebook, "2022", not_asked=["no_such"])
+
+
+def test_columns_the_codebook_does_not_know_are_dropped_and_listed_or_ignored_on_request(tmp_path, codebook, canonical):
+    frame = labels_export(canonical, codebook).assign(**{"Start date": "2023-03-01 10:00", "Interviewer": "A"})
+    result = import_responses(export(tmp_path, frame), codebook, "2022", ignore=["INTERVIEWER"])
     assert responses_csv(result.responses) == CANONICAL.read_bytes()
+    assert dict(result.dropped) == {"respondent_id": "the survey tool's respondent id (personal data: replaced by a "
+                                                     "new neutral id)",
+                                    "Start date": "timestamp (personal data)", "Interviewer": "left out on request"}
+    assert result.ignored == ["Interviewer"]
+    assert result.fieldwork.start == result.fieldwork.end == dt.date(2023, 3, 1)
 
 
 # ------------------------------------------------------------------ errors
@@ -172,11 +188,14 @@ def test_a_malformed_line_and_a_bad_label_are_both_reported(tmp_path, codebook, 
     assert "line 5" in text[1] and "malformed CSV: 7 fields" in text[1]
 
 
-def test_no_respondent_id_column(tmp_path, codebook, canonical):
-    frame = labels_export(canonical, codebook).drop(columns=["respondent_id"])
-    with pytest.raises(ImportFailed) as caught:
-        import_responses(export(tmp_path, frame), codebook, "2022")
-    assert any("no respondent id column" in t for t in problems(caught.value))
+def test_respondents_get_new_neutral_ids_whatever_the_file_calls_them(tmp_path, codebook, canonical):
+    frame = labels_export(canonical, codebook)
+    frame["respondent_id"] = [f"kam{i}@example.org" for i in range(len(frame))][::-1]
+    result = import_responses(export(tmp_path, frame), codebook, "2022")
+    assert responses_csv(result.responses) == CANONICAL.read_bytes()  # R001, R002, ... in the file's order
+    assert "@" not in responses_csv(result.responses).decode() + result.mapping.to_yaml() + result.describe()
+    without = import_responses(export(tmp_path, frame.drop(columns=["respondent_id"])), codebook, "2022")
+    assert responses_csv(without.responses) == CANONICAL.read_bytes()
 
 
 def test_a_question_given_twice_is_an_error(tmp_path, codebook, canonical):
@@ -199,10 +218,10 @@ def test_a_file_that_is_not_utf8_names_the_line(tmp_path, codebook):
     assert "line 4" in problems(caught.value)[0] and "not UTF-8" in problems(caught.value)[0]
 
 
-def test_only_csv_and_xlsx_are_read(tmp_path, codebook):
+def test_a_file_that_is_no_export_is_named(tmp_path, codebook):
     path = tmp_path / "export.sav"
     path.write_bytes(b"\x00")
-    with pytest.raises(ImportFailed, match="unsupported file type"):
+    with pytest.raises(ImportFailed, match="not an SPSS data file: the file holds binary data"):
         import_responses(path, codebook, "2022")
 
 

@@ -1,5 +1,6 @@
-"""`make wave` end to end, in a copy of the repository: a synthetic second wave is published as a new edition;
-a bad file or a failing chapter changes nothing.
+"""`make wave` end to end, in a copy of the repository: a synthetic second wave is published as a new edition, both
+editions archived; rebuilding the new edition gives the archived bytes; a bad file or a failing chapter changes
+nothing; a run killed (SIGKILL) in the middle of switching the new edition in is completed by the next command.
 
 The copy is the working tree (sources only, as a clean clone would have them) made into a git
 repository, using this environment's Python. Its codebook offers a new answer option from 2023,
@@ -46,10 +47,23 @@ def git(repo: Path, *args: str) -> str:
     return result.stdout
 
 
-def make_wave(repo: Path, wave: str, data: Path, *args: str) -> subprocess.CompletedProcess:
+def make_wave(repo: Path, wave: str, data: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
     extra = " ".join(["--published", PUBLISHED, *args])
-    return subprocess.run(["make", "--no-print-directory", "wave", f"VENV={VENV}", f"WAVE={wave}", f"DATA={data}",
-                           f"ARGS={extra}"], cwd=repo, capture_output=True, text=True, env=environment())
+    # STAMP: this environment counts as installed. Never let make install the copy into it: `pip install -e .` of
+    # the copy would point this environment's kamsurvey at the temporary copy
+    installed = repo.parent / "venv-installed"
+    installed.touch()
+    return subprocess.run(["make", "--no-print-directory", "wave", f"VENV={VENV}", f"STAMP={installed}", f"WAVE={wave}",
+                           f"DATA={data}", f"ARGS={extra}"], cwd=repo, capture_output=True, text=True,
+                          env={**environment(), **(env or {})})
+
+
+def kam(repo: Path, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "kamsurvey", *args], cwd=repo, capture_output=True, text=True,
+                          env=environment())
+
+
+NOISE = ("Traceback", "KeyboardInterrupt caught in kernel", "without encryption", "[IPKernelApp]")
 
 
 def tree_hashes(folder: Path) -> dict[str, str]:
@@ -68,16 +82,16 @@ def half_up_percent(count: int, base: int) -> int:
 
 @pytest.fixture(scope="module")
 def repo(tmp_path_factory) -> Path:
-    """A fresh repository with the 2022 edition built into _build/site (as after `make site`)."""
+    """A fresh repository with the 2022 edition built into _build/html and _build/site (as after `make site`)."""
     repo = build_site.copy_sources(ROOT, tmp_path_factory.mktemp("e2e") / "repo")
     codebook = repo / "data" / "codebook.yml"
     codebook.write_text(add_option(codebook.read_text(encoding="utf-8"), AFTER, NEW_OPTION), encoding="utf-8")
     git(repo, "init", "--quiet")
     git(repo, "add", "--all")
     git(repo, "commit", "--quiet", "-m", "the book, and a codebook offering a new option from 2023")
-    result = subprocess.run([sys.executable, "-m", "kamsurvey", "site"], cwd=repo, capture_output=True, text=True,
-                            env=environment())
+    result = kam(repo, "book", "html", "site")
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert (repo / "_build" / "site").is_symlink() and (repo / "_build" / "html").is_symlink()
     return repo
 
 
@@ -92,7 +106,8 @@ def published(repo, tmp_path_factory):
     export = write_table(export_labels(frame, codebook, "2023", multi="joined", headers="wording"),
                          tmp_path_factory.mktemp("export") / "survey-export-2023.xlsx")
     before = tree_hashes(repo / "_build" / "site" / "editions" / "2022")
-    result = make_wave(repo, "2023", export, "--fieldwork-start", "2023-03-01", "--fieldwork-end", "2023-05-31")
+    result = make_wave(repo, "2023", export, "--fieldwork-start", "2023-03-01", "--fieldwork-end", "2023-05-31",
+                       "--not-asked", "bonus_size")
     return result, before
 
 
@@ -103,19 +118,38 @@ def test_make_wave_succeeds_reporting_each_step(published):
         assert step in result.stdout
     assert "180 respondents" in result.stdout and "not asked in this wave: bonus_size" in result.stdout
     assert re.search(r"\[12/12\] chapters/\S+\.ipynb executed", result.stdout)
+    assert not [noise for noise in NOISE if noise in result.stdout + result.stderr], result.stderr[-3000:]
 
 
 def test_only_the_new_wave_the_chapters_and_the_register_changed(repo, published):
     changed = {line[3:] for line in git(repo, "status", "--porcelain", "--untracked-files=all").splitlines()}
     chapters = {f"chapters/{p.name}" for p in (repo / "chapters").glob("*.ipynb")}
     wave_files = {f"data/waves/2023/{name}" for name in ("responses.csv", "wave.yml", "README.md")}
-    assert changed == chapters | wave_files | {"data/editions.yml", "CITATION.cff"}
+    archives = {f"editions/{wave}.{kind}" for wave in ("2022", "2023") for kind in ("tar.gz", "sha256")}
+    assert changed == chapters | wave_files | archives | {"data/editions.yml", "CITATION.cff"}
     assert 'version: "2023"' in (repo / "CITATION.cff").read_text(encoding="utf-8")
 
 
 def test_the_2022_edition_is_still_built_and_unchanged(repo, published):
     _, before = published
     assert before and tree_hashes(repo / "_build" / "site" / "editions" / "2022") == before
+
+
+def test_both_editions_are_archived_as_published_and_rebuilding_gives_the_same_bytes(repo, published):
+    from kamsurvey.build import archive
+
+    site = repo / "_build" / "site"
+    assert archive.check_all(repo) == [] and archive.archived_waves(repo) == ["2022", "2023"]
+    for wave in ("2022", "2023"):
+        assert archive.differences(repo, wave, site / "editions" / wave) == []
+    # the new edition rebuilt from the committed chapters, in the repository: byte for byte the archived one
+    # (kam site refuses a build of an archived edition that differs)
+    served = tree_hashes(site)
+    (repo / "_build" / ".stamps" / "html").unlink(missing_ok=True)
+    result = kam(repo, "book", "html", "site")
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert "2023: archive; today's build is identical" in result.stdout
+    assert tree_hashes(site) == served
 
 
 def test_numbers_in_the_built_pages_are_those_of_the_wave_file(repo, published):
@@ -178,6 +212,9 @@ def assert_nothing_changed(repo: Path, site: dict, html: dict) -> None:
     assert tree_hashes(repo / "_build" / "site") == site
     assert tree_hashes(repo / "_build" / "html") == html
     assert not (repo / "_build" / ".staging").exists()  # the temporary copy is gone
+    from kamsurvey.build import journal
+
+    assert {p.name for p in (repo / journal.VERSIONS).iterdir()} == journal.served_versions(repo)
 
 
 def test_a_malformed_file_changes_nothing_and_names_the_problem(repo, committed):
@@ -231,3 +268,33 @@ def test_a_chapter_that_raises_changes_nothing_and_is_named(repo, committed):
     assert "step 'execute' failed" in result.stderr
     assert "chapters/methodology.ipynb: 'RuntimeError: forced failure for the test'" in result.stderr
     assert_nothing_changed(repo, site, html)
+
+
+def test_a_run_killed_while_switching_in_is_completed_by_the_next_command(repo, committed, tmp_path):
+    """SIGKILL in the middle of step 5 (after the new wave's folder and a few chapters were switched in): what the
+    site serves is still the previous edition, the journal says what is left, and the next command completes it."""
+    from kamsurvey.build import journal
+    from kamsurvey.data.codebook import load_codebook
+    from kamsurvey.data.importer import write_responses
+
+    frame = synth.generate(load_codebook(repo / "data" / "codebook.yml"), 60, seed=9, wave="2025")
+    data = write_responses(frame, tmp_path / "export-2025.csv")
+    served = tree_hashes(repo / "_build" / "site")
+    killed = make_wave(repo, "2025", data, env={journal.KILL_AT: "8"})
+    assert killed.returncode != 0 and "[5/5] publish" in killed.stdout and "Published" not in killed.stdout
+    assert (repo / journal.JOURNAL).exists()
+    assert tree_hashes(repo / "_build" / "site") == served  # readers still get the 2023 edition, whole
+    half = git(repo, "status", "--porcelain", "--untracked-files=all")
+    assert "data/waves/2025/" in half  # half done: the next command must finish it
+    result = kam(repo, "site", "--html", "_build/html")
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "completed the interrupted publication of the 2025 edition" in result.stderr
+    assert not (repo / journal.JOURNAL).exists() and not (repo / "_build" / ".staging").exists()
+    changed = {line[3:] for line in git(repo, "status", "--porcelain", "--untracked-files=all").splitlines()}
+    chapters = {f"chapters/{p.name}" for p in (repo / "chapters").glob("*.ipynb")}
+    assert {f"data/waves/2025/{n}" for n in ("responses.csv", "wave.yml", "README.md")} | {
+        "data/editions.yml", "CITATION.cff", "editions/2025.tar.gz", "editions/2025.sha256"} <= changed <= (
+        chapters | {f"data/waves/2025/{n}" for n in ("responses.csv", "wave.yml", "README.md")} | {
+            "data/editions.yml", "CITATION.cff", "editions/2025.tar.gz", "editions/2025.sha256"})
+    assert '<meta name="kam-edition" content="2025">' in (repo / "_build" / "site" / "index.html").read_text()
+    assert 'version: "2025"' in (repo / "CITATION.cff").read_text(encoding="utf-8")

@@ -118,3 +118,38 @@ def test_the_site_step_sees_a_missing_edition(book):
     (site / "editions" / "2022" / "index.html").unlink()
     stamp.run_step(book, "site", command)
     assert runs(book, "site") == 2
+
+
+@pytest.mark.parametrize("damage", ["bytes", "folder", "empty"])
+def test_an_unreadable_stamp_counts_as_missing(book, damage):
+    command = counting_command(book, "chapters", writes="chapters/one.ipynb")
+    assert stamp.run_step(book, "chapters", command) == 0
+    path = book / stamp.STAMPS / "chapters"
+    path.unlink()
+    if damage == "bytes":
+        path.write_bytes(b"\xff\xfe\x00garbage")
+    elif damage == "folder":
+        path.mkdir()
+    else:
+        path.write_text("")
+    assert not stamp.up_to_date(book, "chapters", command)
+    assert stamp.run_step(book, "chapters", command) == 0
+    assert runs(book, "chapters") == 2
+    assert stamp.up_to_date(book, "chapters", command)  # stamped afresh
+
+
+def test_a_page_of_the_table_of_contents_missing_from_the_build_is_not_up_to_date(book):
+    (book / "_toc.yml").write_text("root: index\nchapters:\n  - file: chapters/one\n", encoding="utf-8")
+    html = book / "_build" / "html"
+    command = counting_command(book, "html")
+    html.mkdir(parents=True)
+    (html / "index.html").write_text("built")
+    assert stamp.run_step(book, "html", command) == 0
+    assert not (book / stamp.STAMPS / "html").exists()  # chapters/one.html was never built: nothing to vouch for
+    (html / "chapters").mkdir()
+    (html / "chapters" / "one.html").write_text("built")
+    stamp.run_step(book, "html", command)
+    stamp.run_step(book, "html", command)
+    assert runs(book, "html") == 2 and stamp.up_to_date(book, "html", command)
+    (html / "chapters" / "one.html").unlink()  # a page deleted from _build/html since
+    assert not stamp.up_to_date(book, "html", command)

@@ -19,9 +19,11 @@ from __future__ import annotations
 
 import argparse
 import html
+import os
 import re
 import shutil
 import sys
+import tempfile
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
@@ -289,31 +291,44 @@ def to_html(markdown: str, title: str) -> str:
 
 
 def write_briefing(book: Path, site: Path, out: Path) -> dict[str, Path]:
-    """Write the pack into `out` (replacing what a previous run wrote there); returns its files."""
+    """Write the pack into `out`, replacing what a previous run wrote there only once the new pack is complete
+    (a failure leaves the previous pack as it was); returns its files."""
     if not (site / "index.html").exists():
         raise BriefingError(f"no built site at {site}: run `make html` first")
     markdown, figures, cite, edition = build_markdown(book, site)
-    if out.exists():
-        shutil.rmtree(out)
-    (out / "figures").mkdir(parents=True)
     pngs = sorted((site / "figures").glob("*.png"))
     missing = [f.id for f in figures if not (site / "figures" / f"{f.id}.png").exists()]
     if missing or not pngs:
         raise BriefingError(f"the built site lacks the slide images of {missing or 'every figure'}")
-    for png in pngs:
-        shutil.copyfile(png, out / "figures" / png.name)
-    title = markdown.splitlines()[0][2:]
-    files = {
-        "markdown": out / "key-findings.md",
-        "html": out / "key-findings.html",
-        "bibtex": out / citation.BIB_FILE,
-        "citation": out / "citation.txt",
-    }
-    files["markdown"].write_text(markdown, encoding="utf-8")
-    files["html"].write_text(to_html(markdown, title), encoding="utf-8")
-    files["bibtex"].write_text(citation.bibtex(cite), encoding="utf-8")
-    files["citation"].write_text(citation.edition_text(cite, edition) + "\n", encoding="utf-8")
-    return files
+    out.parent.mkdir(parents=True, exist_ok=True)
+    pack = Path(tempfile.mkdtemp(prefix=f".{out.name}-new-", dir=out.parent))
+    try:
+        (pack / "figures").mkdir()
+        for png in pngs:
+            shutil.copyfile(png, pack / "figures" / png.name)
+        title = markdown.splitlines()[0][2:]
+        names = {"markdown": "key-findings.md", "html": "key-findings.html", "bibtex": citation.BIB_FILE,
+                 "citation": "citation.txt"}
+        (pack / names["markdown"]).write_text(markdown, encoding="utf-8")
+        (pack / names["html"]).write_text(to_html(markdown, title), encoding="utf-8")
+        (pack / names["bibtex"]).write_text(citation.bibtex(cite), encoding="utf-8")
+        (pack / names["citation"]).write_text(citation.edition_text(cite, edition) + "\n", encoding="utf-8")
+        pack.chmod(0o755)
+        replace_folder(pack, out)
+    except BaseException:
+        shutil.rmtree(pack, ignore_errors=True)
+        raise
+    return {key: out / name for key, name in names.items()}
+
+
+def replace_folder(new: Path, dest: Path) -> None:
+    """`dest` becomes the folder `new`: two renames, the previous one removed after."""
+    old = dest.with_name(f".{dest.name}-old-{os.getpid()}")
+    if dest.exists():
+        os.rename(dest, old)
+    os.rename(new, dest)
+    shutil.rmtree(old, ignore_errors=True)
+
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -11,17 +11,22 @@ Steps, each reported as it runs:
   2. validate  check the wave against the codebook (every problem listed at once)
   3. execute   register the edition, run every chapter with papermill for the new wave,
                compared with the previous edition, chapters in parallel
-  4. build     build the new edition's pages (jupyter-book, warnings are errors), and any
-               earlier edition missing from the site
-  5. publish   swap everything in: data/waves/<wave>/, chapters/*.ipynb, data/editions.yml,
-               CITATION.cff, _build/site/ (editions/<wave>/, the root copy, editions.js)
-               and _build/html/
+  4. build     build the new edition's pages (jupyter-book, warnings are errors); archive them
+               (editions/<wave>.tar.gz and its manifest .sha256: kamsurvey.build.archive), and the
+               previous edition's as committed if it was never archived; assemble the new site
+  5. publish   switch everything in, all or nothing (kamsurvey.build.journal): data/waves/<wave>/,
+               chapters/*.ipynb, data/editions.yml, CITATION.cff, the archives, then _build/html
+               and _build/site (symbolic links, each switched in one rename)
 
-Everything up to the swap happens in a temporary copy of the book under _build/.staging/,
-so a failure at any step (a bad file, a chapter that raises, a build warning) leaves the
-committed chapters, the data and the built site exactly as they were, and exits 1 naming
-the step and the reason. Earlier editions in _build/site/editions/ are never rebuilt or
-changed. Nothing is asked interactively: every choice has an option and a default.
+Everything up to the switch happens in a temporary copy of the book under _build/.staging/ and
+in new folders under _build/.versions/, so a failure at any step (a bad file, a chapter that
+raises, a build warning, Ctrl-C, SIGTERM) leaves the committed chapters, the data and the built
+site exactly as they were, and exits 1 naming the step and the reason. A run killed during the
+switch (kill -9) is completed by the next command that writes. A source edited in the repository
+while the run worked (a chapter, a line added to data/editions.yml) stops the switch: the edit is
+kept, the file named. Earlier editions are never rebuilt or changed: the site takes them from their
+archives. The writer lock (kamsurvey.build.lock) keeps any other `kam` command from writing
+meanwhile. Nothing is asked interactively: every choice has an option and a default.
 Afterwards, review and commit the changed files (`git status` lists them).
 """
 
@@ -33,13 +38,14 @@ import hashlib
 import os
 import re
 import shutil
-import sys
-import tempfile
 import time
 from pathlib import Path
 
+from kamsurvey.build import archive, stamps
 from kamsurvey.build import website as build_site
-from kamsurvey.build.website import StepFailed, Swap, say
+from kamsurvey.build.console import fail, printable, say
+from kamsurvey.build.journal import Edited, Transaction, tidy
+from kamsurvey.build.website import StepFailed
 from kamsurvey.report import citation
 from kamsurvey.data import editions as register
 from kamsurvey.data.codebook import load_codebook
@@ -50,8 +56,50 @@ from kamsurvey.data.validate import RESPONSES_FILE
 from kamsurvey.data.wavemeta import WAVE_FILE, meta_from_mapping
 from kamsurvey.data.waves import load_wave, read_meta, wave_dir
 
-WAVE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+# a wave id names a folder, an archive and a web address: short, and nothing a path or a shell reads specially
+WAVE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,39}")
 STEPS = ("import", "validate", "execute", "build", "publish")
+
+
+def _shown(text: str) -> str:
+    return repr(text[:40]) + ("..." if len(text) > 40 else "")
+
+
+def wave_id(text: str) -> str:
+    """A wave id as the command line gives it: checked whole (a trailing new line is not allowed either)."""
+    if not WAVE_ID.fullmatch(text):
+        raise argparse.ArgumentTypeError(f"{_shown(text)} is not a wave id: expected 1 to 40 letters, digits, '.', "
+                                         "'_' or '-', starting with a letter or digit (e.g. 2023)")
+    return text
+
+
+def earlier_wave(text: str) -> str:
+    return text if text == "" else wave_id(text)
+
+
+def data_file(text: str) -> Path:
+    path = Path(text)
+    if not path.is_file():
+        raise argparse.ArgumentTypeError(f"{printable(text)}: no such file")
+    return path
+
+
+# the first bytes of files that are not text, whatever their name says
+SIGNATURES = {b"PK\x03\x04": "a ZIP archive, such as an Excel workbook (.xlsx)",
+              b"\xd0\xcf\x11\xe0": "an old-style Excel workbook (.xls)", b"%PDF": "a PDF document"}
+
+
+TEXT_SUFFIXES = (".csv", ".tsv", ".txt")
+
+
+def not_text(path: Path) -> str | None:
+    """What a file named .csv really is when it is not text (else None): a workbook read as CSV printed binary."""
+    with path.open("rb") as handle:
+        start = handle.read(4096)
+    for signature, kind in SIGNATURES.items():
+        if start.startswith(signature):
+            return kind
+    return "a binary file" if b"\x00" in start else None
 
 
 def _date(text: str) -> dt.date:
@@ -65,8 +113,9 @@ EPILOG = "Exit status: 0 published; 1 a step failed (nothing was changed); 2 usa
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--wave", required=True, help="the new wave's id, e.g. 2023 (its folder under data/waves/)")
-    parser.add_argument("--data", required=True, type=Path, help="the responses: .csv or .xlsx, codes or labels")
+    parser.add_argument("--wave", required=True, type=wave_id,
+                        help="the new wave's id, e.g. 2023 (its folder under data/waves/): 1 to 40 letters, digits, '.', '_', '-'")
+    parser.add_argument("--data", required=True, type=data_file, help="the responses: .csv or .xlsx, codes or labels")
     parser.add_argument("--title", help="the survey's title (default: the previous wave's, with its year replaced)")
     parser.add_argument("--fieldwork-start", type=_date, help="first day of fieldwork, YYYY-MM-DD (default: the "
                         "previous wave's, moved on by the years between the waves, when wave ids are years)")
@@ -77,10 +126,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="where the respondent-level data comes from (default: original)")
     parser.add_argument("--provenance-note", help="a sentence on how the data was obtained (default: imported from the file)")
     parser.add_argument("--published", type=_date, default=None, help="publication date, YYYY-MM-DD (default: today)")
-    parser.add_argument("--compare-with", default=None,
+    parser.add_argument("--compare-with", default=None, type=earlier_wave,
                         help="earlier wave to compare with (default: the current edition; '' for none)")
     parser.add_argument("--ignore-column", action="append", default=[], metavar="NAME",
                         help="a column of the export to leave out (e.g. a survey tool's timestamps); repeatable")
+    parser.add_argument("--not-asked", action="append", default=[], metavar="QUESTION",
+                        help="a question of the codebook this wave did not ask (its column is then not expected); repeatable")
+    parser.add_argument("--format", default=None, metavar="TOOL",
+                        help="the survey tool that wrote the file, instead of recognising it (kamsurvey.data.formats)")
+    parser.add_argument("--mapping", type=data_file, default=None, metavar="FILE",
+                        help="a mapping file saying which column is which question or option (kamsurvey.data.mapping)")
+    parser.add_argument("--include-incomplete", action="store_true",
+                        help="keep the responses the survey tool marks unfinished (left out by default)")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="chapters executed at once (default: cores)")
     parser.add_argument("--book", type=Path, default=Path("."), help="the book's folder (default: here)")
 
@@ -157,29 +214,36 @@ def publish(args) -> int:
     started = time.perf_counter()
     root = args.book.resolve()
     wave = args.wave
-    if not WAVE_ID.match(wave):
-        raise StepFailed("import", f"wave id {wave!r}: expected letters, digits, '.', '_' or '-' (e.g. 2023)")
     editions = register.load_editions(root / "data")
     current = register.current_edition(editions)
-    if any(e.wave == wave for e in editions) or wave_dir(root / "data", wave).exists():
+    if (any(e.wave == wave for e in editions) or wave_dir(root / "data", wave).exists()
+            or archive.is_archived(root, wave)):
         raise StepFailed("import", f"wave {wave} is already published (data/editions.yml, data/waves/{wave}/): an "
                          "edition does not change once published; publish the corrected data under a new wave id")
     compare_with = current.wave if args.compare_with is None else args.compare_with
-    if compare_with and not wave_dir(root / "data", compare_with).is_dir():
-        raise StepFailed("import", f"--compare-with {compare_with}: no such wave in data/waves/")
+    if compare_with and not any(e.wave == compare_with for e in editions):
+        raise StepFailed("import", f"--compare-with {compare_with}: no such edition in data/editions.yml "
+                         f"(the editions are {', '.join(e.wave for e in editions)})")
+    binary = not_text(args.data) if args.data.suffix.lower() in TEXT_SUFFIXES else None
+    if binary:
+        raise StepFailed("import", f"{args.data.name} is {binary}, not a CSV file: export the responses as CSV, "
+                         "or give the workbook itself (.xlsx)")
     published = args.published or dt.date.today()
 
-    staging_root = root / "_build" / ".staging"
-    staging_root.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix=f"wave-{wave}-", dir=staging_root))
+    work = build_site.staging_folder(root, f"wave-{wave}-")
+    versions: list[Path] = []
     try:
         book = build_site.copy_sources(root, work / "book")
+        recorded = build_site.source_digests(book)  # what the edition is built from: edits meanwhile stop the switch
+        superseded = _previous_edition_source(root, current, work)  # None: archived already
         data = book / "data"
         codebook = load_codebook(data / "codebook.yml")
 
         say(f"[1/5] import: {args.data}")
         try:
-            result = import_responses(args.data, codebook, wave, ignore=args.ignore_column)
+            result = import_responses(args.data, codebook, wave, format=args.format, mapping=args.mapping,
+                                      not_asked=args.not_asked, include_incomplete=args.include_incomplete,
+                                      ignore=args.ignore_column)
         except ImportFailed as failure:
             raise StepFailed("import", str(failure)) from None
         previous = read_meta(data, compare_with or current.wave) if (compare_with or current.wave) else None
@@ -222,44 +286,86 @@ def publish(args) -> int:
 
         say(f"[4/5] build: the {wave} edition")
         html = build_site.build_book(book, edition=wave)
-        site = root / build_site.SITE
-        staged = build_site.stage_site(
-            site, work, register.load_editions(data), html,
-            build_missing=lambda e: build_site.build_earlier_edition(book, e, work, jobs=args.jobs))
+        build_site.check_built_edition(book, html, wave)
+        archives = work / "archives"
+        archive.write_archive(html, wave, published, archives)
+        being_archived = {}
+        if superseded is not None:
+            previous_html = (superseded if superseded.name == "html"
+                             else build_site.build_book(superseded, edition=current.wave))
+            build_site.check_built_edition(root, previous_html, current.wave)
+            archive.write_archive(previous_html, current.wave, archive.publication_date(root, current.wave), archives)
+            being_archived[current.wave] = previous_html
+            say(f"      archived the {current.wave} edition as committed too ({archive.ARCHIVES}/{current.wave}.tar.gz: "
+                "it had no archive)")
+        html_version = build_site.new_version(root, "html")
+        versions.append(html_version)
+        html_version.rmdir()
+        os.rename(html, html_version)
+        site_version, _ = build_site.assemble_site(root, register.load_editions(data), html_version,
+                                                   being_archived=being_archived)
+        versions.append(site_version)
 
-        say("[5/5] publish: swapping in the data, chapters, register and site")
-        swap = Swap(work / "replaced")
-        try:
-            swap.put(target, wave_dir(root / "data", wave))
-            for notebook in sorted((book / "chapters").glob("*.ipynb")):
-                swap.put(notebook, root / "chapters" / notebook.name)
-            swap.put(editions_file, root / "data" / register.EDITIONS_FILE)
-            if (book / citation.CFF_FILE).exists():
-                swap.put(book / citation.CFF_FILE, root / citation.CFF_FILE)
-            build_site.publish_site(site, staged, swap)
-            swap.put(html, root / "_build" / "html")
-            # the previous build's Sphinx environment describes the old chapters: the next `make html` starts afresh
-            for stale in (".doctrees", "jupyter_execute"):
-                swap.remove(root / "_build" / stale)
-        except BaseException as error:
-            swap.undo()
-            raise StepFailed("publish", f"could not swap the new edition in ({error}); everything was put back") from None
+        say("[5/5] publish: switching in the data, chapters, register, archives and site")
+        build_site.check_unchanged(root, recorded, f"kam wave {wave}")
+        switch_in(root, book, wave, recorded, archives=archives, html=html_version, site=site_version)
+        versions.clear()
         say(f"Published the {wave} edition in {time.perf_counter() - started:.0f} s: _build/site/ (latest at the root, "
-            f"editions/{wave}/). Review and commit: data/waves/{wave}/, chapters/, data/editions.yml"
-            + (", CITATION.cff" if (root / citation.CFF_FILE).exists() else "") + ".")
+            f"editions/{wave}/). Review and commit: data/waves/{wave}/, chapters/, data/editions.yml, "
+            f"{archive.ARCHIVES}/" + (", CITATION.cff" if (root / citation.CFF_FILE).exists() else "") + ".")
         return 0
     finally:
         shutil.rmtree(work, ignore_errors=True)
-        build_site.remove_if_empty(staging_root)
+        for version in versions:  # built, never switched in
+            shutil.rmtree(version, ignore_errors=True)
+        tidy(root)
+
+
+def switch_in(root: Path, book: Path, wave: str, recorded: dict[str, str | None], *, archives: Path, html: Path,
+              site: Path) -> None:
+    """Step 5: the staged wave, chapters, register, CITATION.cff and archives into the repository, and _build/html
+    and _build/site to their new versions: one journaled transaction (all or nothing, even after kill -9)."""
+    transaction = Transaction(root, f"publication of the {wave} edition (kam wave)")
+    transaction.add(wave_dir(book / "data", wave), wave_dir(root / "data", wave))
+    for notebook in sorted((book / "chapters").glob("*.ipynb")):
+        name = f"chapters/{notebook.name}"
+        transaction.replace(notebook, root / name, expect=recorded.get(name))
+    name = f"data/{register.EDITIONS_FILE}"
+    transaction.replace(book / name, root / name, expect=recorded.get(name))
+    if (book / citation.CFF_FILE).exists():
+        transaction.replace(book / citation.CFF_FILE, root / citation.CFF_FILE, expect=recorded.get(citation.CFF_FILE))
+    for staged in sorted(archives.iterdir()):
+        transaction.add(staged, root / archive.ARCHIVES / staged.name)
+    transaction.point(root / build_site.HTML, html)
+    transaction.point(root / build_site.SITE, site)
+    try:
+        transaction.commit()
+    except Edited as edited:
+        raise StepFailed("publish", str(edited)) from None
+    except Exception as error:
+        raise StepFailed("publish", f"could not switch the new edition in ({error}); everything was put back") from None
+
+
+def _previous_edition_source(root: Path, current: register.Edition, work: Path) -> Path | None:
+    """What to archive the superseded edition from, if it never was archived (None if it was): the current
+    _build/html (a folder named html) when its stamp vouches for today's sources, else a copy of the sources
+    as they are now, to build in step 4."""
+    if archive.is_archived(root, current.wave):
+        return None
+    html = root / build_site.HTML
+    if (build_site.built_edition(html) == current.wave
+            and stamps.up_to_date(root, "html", stamps.step_command("html"))):
+        copy = work / "previous" / "html"
+        build_site.link_tree(html.resolve(), copy)
+        return copy
+    return build_site.copy_sources(root, work / "previous" / "book")
+
 
 
 def command(args: argparse.Namespace) -> int:
-    if not args.data.is_file():
-        print(f"kam wave: error: --data {args.data}: no such file", file=sys.stderr)
-        return 2
     args.data = args.data.resolve()
     try:
         return publish(args)
     except StepFailed as failure:
-        print(f"error: step '{failure.step}' failed; nothing was changed.\n{failure.reason}", file=sys.stderr)
+        fail(f"error: step '{failure.step}' failed; nothing was changed.\n{failure.reason}")
         return 1

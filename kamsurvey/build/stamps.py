@@ -13,8 +13,12 @@ codebook, the package's source, the lock...) gives a different hash, and the ste
 
 The chapters step rewrites its own inputs (the notebooks get their outputs): its stamp hashes
 the notebooks as the run left them, so editing a notebook afterwards runs it again. A step
-whose other inputs changed while it ran, or that did not leave its outputs, is not stamped
-(it runs again next time). A failed step removes its stamp. To force a step, remove its stamp (or `make clean`).
+whose other inputs changed while it ran, or that did not leave its outputs (for html and site:
+a page for every document the table of contents lists), is not stamped (it runs again next time).
+A failed step removes its stamp; a stamp that cannot be read counts as missing. To force a step,
+remove its stamp (or `make clean`).
+
+The steps run as child processes holding this command's writer lock (kamsurvey.build.lock).
 """
 
 from __future__ import annotations
@@ -22,10 +26,13 @@ from __future__ import annotations
 import argparse
 import hashlib
 import os
+import shutil
 import subprocess
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from kamsurvey.build import lock
 
 STAMPS = Path("_build") / ".stamps"
 SKIPPED_PARTS = {"__pycache__", ".ipynb_checkpoints"}
@@ -41,6 +48,8 @@ class Step:
     # inputs the step itself rewrites: hashed as the step left them, left out of the "did the
     # inputs change while it ran?" check
     rewritten: tuple[str, ...] = ()
+    # folders that must hold a page for every document of the table of contents
+    pages: tuple[str, ...] = ()
     description: str = field(default="", compare=False)
 
 
@@ -56,15 +65,17 @@ STEPS: dict[str, Step] = {
         inputs=("_config.yml", "_toc.yml", "*.md", "*.bib", "CITATION.cff", "_static/**/*", "chapters/**/*.ipynb",
                 "kamsurvey/**/*", "data/editions.yml", "data/waves/*/wave.yml", *LOCK),
         outputs=("_build/html/index.html",),
+        pages=("_build/html",),
         env=("KAM_EDITION",),
         description="the current edition built by jupyter-book",
     ),
     "site": Step(
-        inputs=("_build/html/**/*", "data/**/*", "chapters/**/*.ipynb", "kamsurvey/**/*", *LOCK),
+        inputs=("_build/html/**/*", "data/**/*", "chapters/**/*.ipynb", "kamsurvey/**/*", "editions/*", *LOCK),
         # which editions the site holds (a missing one is rebuilt); the step adds the current one itself
         present=("_build/site/editions/*/index.html",),
         rewritten=("_build/site/editions/*/index.html",),
         outputs=("_build/site/index.html", "_build/site/editions.js"),
+        pages=("_build/site",),
         description="the website of every edition",
     ),
 }
@@ -99,12 +110,43 @@ def stamp_path(root: Path, name: str) -> Path:
     return root / STAMPS / name
 
 
+def outputs_complete(root: Path, step: Step) -> bool:
+    """The step's outputs exist, and a page for every document of the table of contents (a page deleted from
+    _build/html since is not 'up to date')."""
+    if not all((root / output).exists() for output in step.outputs):
+        return False
+    if step.pages:
+        from kamsurvey.build.chapters import toc_documents
+
+        try:
+            pages = [f"{name}.html" for name in toc_documents(root)]
+        except (OSError, ValueError, TypeError, KeyError, AttributeError):
+            return False  # no readable table of contents: nothing to vouch for
+        return all((root / folder / page).is_file() for folder in step.pages for page in pages)
+    return True
+
+
+def read_stamp(stamp: Path) -> str | None:
+    """The hash a stamp holds; None if there is none or it cannot be read (then the step simply runs)."""
+    try:
+        return stamp.read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
 def up_to_date(root: Path, name: str, command: list[str]) -> bool:
     step = STEPS[name]
-    stamp = stamp_path(root, name)
-    if not stamp.is_file() or not all((root / output).exists() for output in step.outputs):
+    recorded = read_stamp(stamp_path(root, name))
+    if recorded is None or not outputs_complete(root, step):
         return False
-    return stamp.read_text(encoding="utf-8").strip() == fingerprint(root, step, command)
+    return recorded == fingerprint(root, step, command)
+
+
+def remove_stamp(stamp: Path) -> None:
+    if stamp.is_dir() and not stamp.is_symlink():
+        shutil.rmtree(stamp)
+    else:
+        stamp.unlink(missing_ok=True)
 
 
 def run_step(root: Path, name: str, command: list[str]) -> int:
@@ -114,16 +156,17 @@ def run_step(root: Path, name: str, command: list[str]) -> int:
               f"remove {STAMPS / name} to force)", flush=True)
         return 0
     stamp = stamp_path(root, name)
-    stamp.unlink(missing_ok=True)
+    remove_stamp(stamp)
     before = fingerprint(root, step, command, leave_out=step.rewritten)
-    result = subprocess.run(command, cwd=root)
+    result = subprocess.run(command, cwd=root, **lock.child_options())
     if result.returncode != 0:
         return result.returncode
     after = fingerprint(root, step, command, leave_out=step.rewritten)
     if after != before:
         print(f"{name}: inputs changed while the step ran; it will run again next time", flush=True)
         return 0
-    if not all((root / output).exists() for output in step.outputs):
+    if not outputs_complete(root, step):
+        print(f"{name}: the step did not leave every page of the table of contents; not stamped", flush=True)
         return 0  # it did not make what it should have: nothing to vouch for
     stamp.parent.mkdir(parents=True, exist_ok=True)
     temporary = stamp.with_suffix(".tmp")
@@ -134,12 +177,11 @@ def run_step(root: Path, name: str, command: list[str]) -> int:
 
 
 def step_command(name: str) -> list[str]:
-    """The command a step runs: `python -m kamsurvey <step>` (this environment), or jupyter-book for html."""
-    if name == "html":
-        return [str(Path(sys.executable).parent / "jupyter-book"), "build", ".", "-W", "-n", "--keep-going"]
+    """The command a step runs: `python -m kamsurvey <step>` (this environment)."""
     if name == "site":
         return [sys.executable, "-m", "kamsurvey", "site", "--html", "_build/html"]
     return [sys.executable, "-m", "kamsurvey", name]
+
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

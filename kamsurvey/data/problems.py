@@ -56,9 +56,12 @@ class Problem:
 
 
 def quote_value(value: Any) -> str:
+    """A value from a file as a message shows it: quoted, at most 80 characters, and nothing in it a terminal would
+    act on (an escape sequence in a data cell, a new line, a byte of a binary file read as text: shown escaped)."""
     if isinstance(value, str):
         shown = value if len(value) <= 80 else value[:77] + "..."
-        return "'" + shown.replace("'", "\\'").replace("\n", "\\n").replace("\r", "\\r") + "'"
+        return "'" + "".join("\\'" if c == "'" else c if c.isprintable() else c.encode("unicode_escape").decode("ascii")
+                             for c in shown) + "'"
     return repr(value)
 
 

@@ -7,8 +7,13 @@
   module, which knows the line each record starts on, so that every problem still names the
   right line (slower, but only for such files; a clean file is never parsed twice). Bytes that
   are not UTF-8 are reported by line, byte offset, column and field.
-- `read_table(path)`: a `.csv` or `.xlsx` file as a `Table` (every cell a string, each row's
-  line or spreadsheet row number).
+- `read_table(path)`: a CSV file or workbook as a `Table`, as a person sees it: recognised by its
+  content, not its name (an .xlsx named .csv is a workbook); of a workbook, the sheet it opens
+  on (the active, visible one, not a hidden first sheet), each formula cell as its saved result
+  (a formula without one is a problem naming the cell, e.g. 'Sheet1!D7', never read as empty);
+  every cell a string, each row's line or row number; header cells without a name are named
+  by their column letter (`column_letter`, `letter_ranges`: 'F-H, K' in one line). What it
+  reports about a CSV never quotes a line or a field: an export holds personal data.
 - `Column`: a column as integer codes into its few distinct values, so that every test of a
   value is answered once per distinct value and broadcast to the rows.
 """
@@ -20,7 +25,7 @@ import csv
 import io
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -32,7 +37,6 @@ import pyarrow.csv as pacsv
 from kamsurvey.data.problems import MAX_PER_CHECK, Problem, quote_value
 
 ID_COLUMN = "respondent_id"
-FORMATS = (".csv", ".xlsx")
 
 
 class Column:
@@ -321,14 +325,79 @@ def _read_csv_slowly(file: str, data: bytes, header: list[str]) -> tuple[pd.Data
 # --------------------------------------------------------------------------- any table: .csv or .xlsx
 
 
+ZIP_MAGIC = b"PK\x03\x04"  # an .xlsx workbook is a zip archive
+SAV_MAGICS = (b"$FL2", b"$FL3")  # an SPSS .sav file (uncompressed or zlib-compressed)
+MAX_CELLS_LISTED = 20  # formula cells without a saved value listed one by one; the rest are counted
+
+
+def column_letter(index: int) -> str:
+    """The spreadsheet letter of a 0-based column index: 0 -> 'A', 26 -> 'AA' (CSV columns are named alike)."""
+    letters = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        letters = chr(ord("A") + rest) + letters
+    return letters
+
+
+def letter_ranges(indexes) -> str:
+    """0-based column indexes as a person reads them: [5, 6, 7, 10] -> 'F-H, K' (one line, not one per column)."""
+    indexes = sorted(set(indexes))
+    parts: list[str] = []
+    start = previous = None
+    for index in indexes + [None]:
+        if start is not None and (index is None or index != previous + 1):
+            parts.append(column_letter(start) if start == previous else f"{column_letter(start)}-{column_letter(previous)}")
+            start = None
+        if index is not None and start is None:
+            start = index
+        previous = index
+    return ", ".join(parts)
+
+
+def file_kind(path: Path) -> str | None:
+    """What the file is by its content, whatever its name says: 'xlsx', 'sav', 'csv' or None (unreadable)."""
+    try:
+        with path.open("rb") as handle:
+            start = handle.read(4)
+    except OSError:
+        return None
+    if start == ZIP_MAGIC:
+        return "xlsx"
+    if start in SAV_MAGICS:
+        return "sav"
+    return "csv"
+
+
 @dataclass
 class Table:
-    frame: pd.DataFrame  # every cell a string ('' for empty); columns in file order, names as in the file
+    """A sheet or CSV file as a person sees it: the first row, then the rows below it.
+
+    `frame` has one column per column of the file, labelled by position (0, 1, ...), every
+    cell a string ('' for empty); `header` is the first row as written ('' for an empty cell).
+    """
+
+    header: list[str]
+    frame: pd.DataFrame
     lines: np.ndarray | None  # each row's line/row number in the file; None: index + 2
     unit: str  # "line" (CSV) or "row" (spreadsheet)
+    sheet: str | None = None
+    notes: list[str] = field(default_factory=list)
 
     def line(self, i: int) -> int:
         return int(self.lines[i]) if self.lines is not None else i + 2
+
+    def column(self, index: int) -> Column:
+        return Column(self.header[index], self.frame[index])
+
+    def name(self, index: int) -> str:
+        """How a person finds the column: its header, or its letter when the header cell is empty."""
+        header = self.header[index].strip()
+        return header if header else f"{column_letter(index)} (no name)"
+
+    def cell(self, row: int, index: int) -> str:
+        value = self.frame[index].iloc[row]
+        return "" if value is None or (isinstance(value, float) and math.isnan(value)) else str(value)
 
 
 def _cell_text(value: Any) -> str:
@@ -346,53 +415,113 @@ def _cell_text(value: Any) -> str:
     return str(value)
 
 
+def _visible_sheet(workbook):
+    """The sheet a person sees on opening the workbook: the active one, or the first visible one."""
+    active = workbook.active
+    if active is not None and getattr(active, "sheet_state", "visible") == "visible":
+        return active
+    visible = [sheet for sheet in workbook.worksheets if getattr(sheet, "sheet_state", "visible") == "visible"]
+    return visible[0] if visible else None
+
+
+def _uncalculated_cells(file: str, sheet_name: str, formulas, values) -> list[Problem]:
+    """Formula cells whose workbook holds no saved result: read as empty they would publish a wrong number."""
+    problems: list[Problem] = []
+    missing = 0
+    for number, (formula_row, value_row) in enumerate(zip(formulas, values), start=1):
+        for index, (formula, value) in enumerate(zip(formula_row, value_row)):
+            if value is None and isinstance(formula, str) and formula.startswith("="):
+                missing += 1
+                if len(problems) < MAX_CELLS_LISTED:
+                    cell = f"{sheet_name}!{column_letter(index)}{number}"
+                    problems.append(Problem(file, number, None, column_letter(index), None,
+                                            "a value: open the workbook in Excel or LibreOffice, let it calculate, "
+                                            "save it, and import it again",
+                                            f"cell {cell} holds a formula without a saved result", unit="row"))
+    if missing > MAX_CELLS_LISTED:
+        problems.append(Problem(file, None, None, None, None, "as above",
+                                f"{missing - MAX_CELLS_LISTED} more formula cells without a saved result", unit="row"))
+    return problems
+
+
 def _read_xlsx(path: Path) -> tuple[Table | None, list[Problem]]:
+    """The sheet a person sees (not a hidden first sheet), with formula cells read as their saved results."""
     from openpyxl import load_workbook
 
     file = str(path)
+    data = io.BytesIO(path.read_bytes())  # by content: openpyxl would refuse a workbook named .csv by its name
     try:
-        workbook = load_workbook(path, read_only=True, data_only=True)
+        workbook = load_workbook(data, read_only=True, data_only=True)
     except Exception as error:  # openpyxl raises several kinds for a file that is not a workbook
         return None, [Problem(file, None, None, None, None, "an Excel workbook (.xlsx)", f"cannot be opened: {error}")]
     try:
-        sheet = workbook.worksheets[0]
-        rows = [[_cell_text(v) for v in row] for row in sheet.iter_rows(values_only=True)]
+        sheet = _visible_sheet(workbook)
+        if sheet is None:
+            return None, [Problem(file, None, None, None, None, "a visible sheet holding the responses",
+                                  "every sheet of the workbook is hidden", unit="row")]
+        sheet_name = sheet.title
+        raw = [list(row) for row in sheet.iter_rows(values_only=True)]
     finally:
         workbook.close()
+    problems: list[Problem] = []
+    if any(value is None for row in raw for value in row):
+        formulas_book = load_workbook(data, read_only=True, data_only=False)
+        try:
+            formulas = formulas_book[sheet_name].iter_rows(values_only=True)
+            problems = _uncalculated_cells(file, sheet_name, formulas, raw)
+        finally:
+            formulas_book.close()
+    rows = [[_cell_text(v) for v in row] for row in raw]
     numbered = [(number, row) for number, row in enumerate(rows, start=1) if any(cell.strip() for cell in row)]
     if not numbered or numbered[0][0] != 1:
-        expected = "a header row naming the columns in row 1 of the first sheet"
-        return None, [Problem(file, None, None, None, None, expected, "no header row", unit="row")]
-    header = numbered[0][1]
-    while header and not header[-1].strip():
-        header = header[:-1]
-    width = len(header)
-    data = [row[:width] + [""] * (width - len(row)) for _, row in numbered[1:]]
-    frame = pd.DataFrame(data, columns=header, dtype=object) if data else pd.DataFrame(columns=header, dtype=object)
+        expected = f"a header row naming the columns in row 1 of the sheet '{sheet_name}'"
+        return None, problems + [Problem(file, None, None, None, None, expected, "no header row", unit="row")]
+    width = max(len(row) for _, row in numbered)
+    while width and not any(len(row) >= width and row[width - 1].strip() for _, row in numbered):
+        width -= 1  # columns empty from top to bottom: formatting, not data
+    header = (numbered[0][1] + [""] * width)[:width]
+    data = [(row + [""] * width)[:width] for _, row in numbered[1:]]
+    frame = pd.DataFrame(data, columns=range(width), dtype=object) if data else pd.DataFrame(columns=range(width), dtype=object)
     lines = np.array([number for number, _ in numbered[1:]], dtype=np.int64)
-    return Table(frame, lines, "row"), []
+    return Table(header, frame, lines, "row", sheet=sheet_name), problems
 
 
 def _read_csv_table(path: Path) -> tuple[Table | None, list[Problem]]:
     """The CSV through the validator's reader: fast, and precise about encodings and malformed lines.
 
     A malformed line is reported and left out, and the rest of the file is still read, so
-    that its other problems are reported in the same run.
+    that its other problems are reported in the same run. What the reader quotes from a bad
+    line (its text, its first field) is left out of the problem: a survey tool's export
+    holds personal data and free text, which are never echoed.
     """
     frame, lines, problems, _ = read_responses_csv(path)
+    problems = [replace(p, value=None, respondent_id=None) for p in problems]
     if frame is None:
         return None, problems
-    return Table(frame, lines, "line"), problems
+    header = [str(c) for c in frame.columns]
+    frame = frame.set_axis(range(len(header)), axis=1)
+    return Table(header, frame, lines, "line"), problems
 
 
 def read_table(path: str | Path) -> tuple[Table | None, list[Problem]]:
-    """The file's cells as strings, and the problems met reading it (no table: it cannot be read at all)."""
-    path = Path(path)
-    suffix = path.suffix.lower()
-    if suffix not in FORMATS:
-        return None, [Problem(str(path), None, None, None, path.suffix or "(no extension)",
-                              "a .csv or .xlsx file", "unsupported file type")]
-    if not path.is_file():
-        return None, [Problem(str(path), None, None, None, None, "an existing file", "file not found")]
-    return _read_xlsx(path) if suffix == ".xlsx" else _read_csv_table(path)
+    """The file's cells as strings, and the problems met reading it (no table: it cannot be read at all).
 
+    A workbook is read as a workbook and a CSV file as text whatever the file is named
+    (an .xlsx saved as 'export.csv' is still a workbook); the table's notes say so.
+    """
+    path = Path(path)
+    file = str(path)
+    if not path.is_file():
+        return None, [Problem(file, None, None, None, None, "an existing file", "file not found")]
+    kind = file_kind(path)
+    if kind == "sav":
+        return None, [Problem(file, None, None, None, None, "a .csv or .xlsx file",
+                              "an SPSS data file (.sav): import it as one, not as a table")]
+    suffix = path.suffix.lower()
+    table, problems = _read_xlsx(path) if kind == "xlsx" else _read_csv_table(path)
+    if table is not None and kind == "xlsx" and suffix != ".xlsx":
+        table.notes.append(f"`{path.name}` is an Excel workbook (named {suffix or 'without an extension'}); "
+                           "it was read as a workbook")
+    if table is not None and kind == "csv" and suffix == ".xlsx":
+        table.notes.append(f"`{path.name}` is a text (CSV) file named .xlsx; it was read as CSV")
+    return table, problems

@@ -1,7 +1,13 @@
 """A wave's metadata: `wave.yml`, read and checked, and `WaveMeta`, what the book knows of the wave.
 
-wave.yml  wave, title, fieldwork {start, end}, population, n, source,
-          provenance (original | reconstructed), provenance_note; optional published.
+wave.yml  wave, title, fieldwork {start, end, source}, population, n, source,
+          provenance (original | reconstructed), provenance_note; optional published, not_asked.
+
+`fieldwork.source` says where the dates come from: `export` (the survey tool's own timestamps:
+the first and last response kept), `given` (stated by whoever published the wave), `article`
+(the published article's words, e.g. "between July and September 2022": the days are not known).
+Dates are never guessed. `not_asked` lists the questions of the codebook this wave's questionnaire
+left out: a question missing from the data is an error unless it is declared here.
 """
 
 from __future__ import annotations
@@ -42,6 +48,8 @@ class WaveMeta:
     provenance: str
     provenance_note: str
     published: dt.date | None = None
+    fieldwork_source: str | None = None
+    not_asked: tuple[str, ...] = ()
 
     @property
     def reconstructed(self) -> bool:
@@ -73,9 +81,14 @@ def _date(value: object) -> dt.date:
 IsoDate = Annotated[dt.date, BeforeValidator(_date)]
 
 
+FIELDWORK_SOURCES = ("export", "given", "article")
+
+
 class _Fieldwork(Schema):
     start: IsoDate = Field(description=ISO_DATE)
     end: IsoDate = Field(description=ISO_DATE)
+    source: Literal[FIELDWORK_SOURCES] | None = Field(
+        None, description="where the dates come from: " + ", ".join(FIELDWORK_SOURCES))
 
     @model_validator(mode="after")
     def _in_order(self) -> _Fieldwork:
@@ -97,6 +110,7 @@ class _WaveFile(Schema):
     provenance: Literal[PROVENANCES] = Field(description=" or ".join(PROVENANCES))
     provenance_note: Text = Field(description="how the data was obtained or reconstructed, as text")
     published: IsoDate | None = Field(None, description=ISO_DATE)
+    not_asked: list[Id] = Field(default_factory=list, description="a list of question ids of the codebook")
 
     @field_validator("wave")
     @classmethod
@@ -136,6 +150,8 @@ def _meta(checked: _WaveFile) -> WaveMeta:
         provenance=checked.provenance,
         provenance_note=" ".join(checked.provenance_note.split()),
         published=checked.published,
+        fieldwork_source=checked.fieldwork.source,
+        not_asked=tuple(checked.not_asked),
     )
 
 

@@ -1,0 +1,35 @@
+"""Google Forms' responses sheet, downloaded as CSV (File > Download > .csv) or as a workbook.
+
+The layout, as public code reading these sheets has it (a responses sheet read with names
+['Timestamp', 'Email Address', ...] whose e-mails are popped before analysis; response
+records with "Timestamp": "3/18/20 18:42" and checkbox answers such as "Yes, due to their
+age (60+), Yes, due to existing medical conditions (...)" -- labels holding commas, joined
+by ', '): one header row, Timestamp first (the submission time: only submitted responses
+are recorded), then 'Email Address' when the form collects e-mails, then one column per
+question headed by its title; a checkbox question's ticked labels joined by ', ', in the
+order of the options; the text typed into "Other:" stands in place of a label.
+"""
+
+from __future__ import annotations
+
+from kamsurvey.data.formats.export import SUBMITTED_ONLY, Export, Field
+from kamsurvey.data.formats.tables import body
+from kamsurvey.data.personal import compact, metadata_role
+from kamsurvey.data.problems import Problem
+from kamsurvey.data.readers import Table, column_letter
+
+NAME = "google-forms"
+TITLE = "Google Forms responses sheet"
+SEPARATOR = ", "
+
+
+def looks_like(table: Table) -> bool:
+    return bool(table.header) and compact(table.header[0]) == "timestamp"
+
+
+def read(table: Table, file: str) -> tuple[Export | None, list[Problem]]:
+    fields = [Field(i, name.strip() or column_letter(i), name.strip(), role=metadata_role(name))
+              for i, name in enumerate(table.header)]
+    cells, lines = body(table, 0)
+    return Export(NAME, file, table.unit, fields, cells, lines, SUBMITTED_ONLY, separator=SEPARATOR,
+                  other_in_place=True, sheet=table.sheet, notes=list(table.notes)), []
