@@ -11,7 +11,8 @@ import vl_convert
 from conftest import DATA
 from kamsurvey.report import chapter_glue
 from kamsurvey.report.chapter import Chapter
-from kamsurvey.report.chapter_data import NO_RESPONDENTS, NOT_ASKED, Unavailable
+from kamsurvey.analysis import policy
+from kamsurvey.report.chapter_data import NO_RESPONDENTS, NOT_ASKED, SectorBreakdownError, Unavailable, Withheld
 from wavekit import add_option, data_dir, write_synthetic_wave
 
 NEW_OPTION = '- {code: profit_share, label: Profit share, since: "2023"}'
@@ -129,3 +130,28 @@ def test_the_questionnaire_marks_questions_left_out_and_options_new_in_the_wave(
     assert "- Not asked in the 2023 survey: the question was left out of its questionnaire" in bonus
     assert "1. Profit share `profit_share` (new in 2023)" in text
     assert "Profit share" not in questionnaire_markdown(ch.codebook, "2022")
+
+
+def test_a_share_resting_on_a_withheld_cell_is_glued_as_the_mark(data, glued):
+    first = Chapter.load(wave="2022", data_dir=str(data), compare_with="")
+    share = first.share("bonus_size", ["40_plus"], within={"sector": "pharma"})
+    assert isinstance(share, Withheld) and share.base == 47
+    first.glue_share("top_band_pharma", share)
+    assert {form: glued[f"top_band_pharma_{form}"] for form in ("pct", "n", "ci", "words", "fraction")} == dict.fromkeys(
+        ("pct", "n", "ci", "words", "fraction"), policy.SUPPRESSED_MARK)
+    assert glued["top_band_pharma_base"] == 47
+    assert first.share("bonus_size", ["40_plus"]).count == 5  # the whole sample's cell is published
+
+
+def test_only_declared_breakdowns_are_published_by_sector(data):
+    first = Chapter.load(wave="2022", data_dir=str(data), compare_with="")
+    with pytest.raises(SectorBreakdownError, match="SECTOR_BREAKDOWNS"):
+        first.share("downsides", ["none"], within={"sector": "pharma"})
+    with pytest.raises(SectorBreakdownError):
+        first.sector_figure("fig-x", "rewarded_with")
+
+
+def test_a_share_of_mentions_is_glued_without_an_interval(data, glued):
+    first = Chapter.load(wave="2022", data_dir=str(data), compare_with="")
+    first.glue_share("top_should", first.mention_share("should_include", ["relationship_development"]))
+    assert glued["top_should_pct"].endswith("%") and not any(c.isdigit() for c in glued["top_should_ci"])

@@ -9,7 +9,7 @@ import pytest
 
 from kamsurvey.report import charts
 
-from kamsurvey.analysis import policy, tabulate
+from kamsurvey.analysis import policy, published, tabulate
 from kamsurvey.data.wavemeta import WaveMeta
 
 META = WaveMeta("2022", "Survey 2022", dt.date(2022, 7, 1), dt.date(2022, 9, 30), "KAMs", 112,
@@ -80,6 +80,8 @@ def test_share_of_mentions_bars_add_up_to_a_hundred_and_have_no_intervals(codebo
     assert any("448 mentions" in line for line in sub)
     assert not any("confidence intervals" in line for line in sub)
     assert "ci_low" not in json.dumps([layer.get("encoding", {}) for layer in spec["vconcat"][0]["vconcat"][0]["layer"]])
+    rows = [row for row in values(spec) if "code" in row]
+    assert rows and not any({"ci_low", "ci_high", "interval"} & set(row) for row in rows)  # not even hidden in the data
 
 
 def test_bars_are_sorted_with_exclusive_answers_last(codebook, frame):
@@ -94,6 +96,20 @@ def test_tooltips_carry_count_base_and_interval(codebook, frame):
     spec = json.dumps(charts.option_bars(tabulate.option_table(frame, question), question, META).to_dict())
     for title in ('"Count"', '"Base (n)"', '"95% interval"', '"Percentage"'):
         assert title in spec
+    assert '"format": ".1%"' not in spec  # shares are rounded by phrasing.percent, not by Vega
+
+
+def test_the_tooltip_rounds_as_the_table_and_the_prose(codebook, frame):
+    """7 of 112 is 6.25%: 6.3% in the tooltip, as in the data table (the CSV) and by phrasing.percent."""
+    from kamsurvey.report import figures
+    from kamsurvey.report.phrasing import percent
+
+    question = codebook["reward_basis"]
+    table = tabulate.option_table(frame, question)
+    record = next(r for r in values(charts.option_bars(table, question, META).to_dict()) if r.get("code") == "not_rewarded")
+    shown = figures.display_table(table)
+    row = next(r for r in shown["rows"] if r[0] == "Not specially rewarded")
+    assert record["count"] == 7 and record["share_label"] == row[3] == percent(7 / 112, 1) == "6.3%"
 
 
 def test_source_line_of_original_data_does_not_say_reconstructed(codebook, frame):
@@ -111,14 +127,53 @@ def test_likert_diverges_around_zero(codebook, frame):
     assert rows["neutral"]["start"] == pytest.approx(-rows["neutral"]["end"])
 
 
-def test_group_comparison_draws_no_bar_for_a_suppressed_cell(codebook, frame):
+def published_bonus(codebook, frame):
+    return published.publish(frame, codebook, codebook["bonus_size"], wave="2022", by="sector")
+
+
+def test_group_comparison_draws_no_bar_for_a_withheld_cell(codebook, frame):
     question = codebook["bonus_size"]
-    table = policy.apply_policy(tabulate.by_group(frame, codebook, question, "sector"), single_choice=True)
+    table = published_bonus(codebook, frame).breakdown()
     spec = charts.group_comparison_bars(table, question, META, group_title="Sector").to_dict()
-    suppressed = [row for row in values(spec) if row.get("share_text") == policy.SUPPRESSED_MARK]
-    assert suppressed and all(row["share"] is None and row["count"] is None for row in suppressed)
+    withheld = [row for row in values(spec) if row.get("share_text") == policy.SUPPRESSED_MARK]
+    assert len(withheld) == int(table["suppressed"].sum()) > 0
+    for row in withheld:  # no number at all: not in the data, the tooltip or the geometry
+        assert row["share"] is None and row["count"] is None and row["ci_low"] is None and row["ci_high"] is None
+        assert row["count_text"] == row["share_label"] == row["interval"] == policy.SUPPRESSED_MARK
+        assert row["text_x"] == 0
     _, sub, _ = titles(spec)
     assert any(policy.SUPPRESSED_MARK in line for line in sub)
+
+
+def test_withheld_bars_come_after_the_others_whatever_their_size(codebook, frame):
+    table = published.publish(frame, codebook, codebook["reward_basis"], wave="2022", by="sector").view()
+    withheld = table.loc[table["suppressed"], "code"].tolist()
+    assert withheld  # personal objectives (4) and other (3)
+    order = charts.bar_order(table, sort=True)
+    assert order[-len(withheld):] == withheld
+    shown = table.set_index("code").loc[order[:-len(withheld)], "count"].tolist()
+    assert shown == sorted(shown, reverse=True)
+    spec = charts.option_bars(table, codebook["reward_basis"], META).to_dict()
+    rows = [row for row in values(spec) if row.get("code") in withheld]
+    assert all(row["count"] is None and row["share"] is None and row["ci_high"] is None for row in rows)
+    _, sub, _ = titles(spec)
+    assert any(line.startswith(policy.SUPPRESSED_MARK) for line in sub)
+
+
+def test_likert_segments_of_a_withheld_cell_are_not_drawn_and_the_rest_close_up(codebook, frame):
+    question = codebook["reflects_job"]
+    table = published.publish(frame, codebook, question, wave="2022", by="sector")
+    rows = [("All respondents", table.view()), ("Other sectors", table.view("other"))]
+    spec = charts.likert_bars(rows, question, META).to_dict()
+    other = {row["code"]: row for row in values(spec) if row.get("row", "").startswith("Other sectors") and "start" in row}
+    assert other["strongly_disagree"]["start"] is None and other["strongly_disagree"]["count"] is None
+    base = other["agree"]["base"]
+    half = other["neutral"]["count"] / base / 2
+    assert other["disagree"]["end"] == pytest.approx(-half, abs=1e-6)
+    assert other["agree"]["start"] == pytest.approx(half, abs=1e-6)
+    marks = [row for row in values(spec) if row.get("text") == policy.SUPPRESSED_MARK]
+    assert [m["row"] for m in marks] == [f"Other sectors (n = {base})"]
+    assert marks[0]["x"] == pytest.approx(other["agree"]["end"], abs=1e-6)
 
 
 def test_spectrum_says_it_is_not_survey_data():

@@ -14,7 +14,7 @@ import pytest
 
 from kamsurvey.report import charts, figures
 
-from kamsurvey.analysis import policy, tabulate
+from kamsurvey.analysis import policy, published, tabulate
 from kamsurvey.site.render import bundle_script
 from kamsurvey.site.sphinx_ext import scope_svg_ids
 from kamsurvey.data.wavemeta import WaveMeta
@@ -147,14 +147,44 @@ def test_alt_text_of_an_agreement_scale_summarises_each_row(codebook, wave_2022)
     assert f"{agree * 100:.0f}% agree" in alt
 
 
-def test_alt_text_by_group_never_names_a_suppressed_cell(codebook, wave_2022):
+def test_alt_text_by_group_never_names_a_withheld_cell(codebook, wave_2022):
     question = codebook["bonus_size"]
-    table = policy.apply_policy(tabulate.by_group(wave_2022.responses, codebook, question, "sector"), single_choice=True)
+    table = published.publish(wave_2022.responses, codebook, question, wave="2022", by="sector").breakdown()
     assert table["suppressed"].any()
     alt = figures.describe("Bar chart by sector", question.wording, 82, table)
     for row in table[table["suppressed"]].itertuples():
         assert f"{row.label} " not in alt.split(f"{row.group_label} (n")[1].split(";")[0]
     assert re.search(r"Pharma \(n = \d+\): .+ \d+%", alt)
+    assert alt.endswith(f"{policy.SUPPRESSED_MARK}: withheld under the small-base policy.")
+
+
+def test_alt_text_names_as_largest_only_what_no_withheld_cell_could_beat(codebook, wave_2022):
+    """Other sectors' largest visible bonus band (10 of 35) could be beaten by the withheld 20-40% cell (up to 17)."""
+    question = codebook["bonus_size"]
+    table = published.publish(wave_2022.responses, codebook, question, wave="2022", by="sector").breakdown()
+    other = table[table["group_code"] == "other"]
+    ceiling = int(other.loc[other["suppressed"], "bound_high"].max())
+    assert ceiling >= int(other["count"].max())
+    alt = figures.describe("Bar chart by sector", question.wording, 82, table)
+    assert f"Other sectors (n = 35): {policy.SUPPRESSED_MARK}." in alt
+
+
+def test_alt_text_of_an_agreement_scale_adds_up_no_withheld_cell(codebook, wave_2022):
+    question = codebook["reflects_job"]
+    table = published.publish(wave_2022.responses, codebook, question, wave="2022", by="sector")
+    stacked = pd.concat([table.view().assign(row="All respondents"), table.view("other").assign(row="Other sectors")],
+                        ignore_index=True)
+    alt = figures.describe("Diverging bar chart", question.wording, 112, stacked)
+    assert re.search(r"Other sectors \(n = 50\): \[c\] agree, \d+% neither agree nor disagree, \[c\] disagree", alt)
+
+
+def test_the_data_table_rounds_as_the_prose(codebook, wave_2022):
+    """7 of 112 is 6.25%: half up on the decimal value, 6.3%, as `phrasing.percent` says everywhere."""
+    table = tabulate.option_table(wave_2022.responses, codebook["reward_basis"])
+    shown = figures.display_table(table)
+    row = next(r for r in shown["rows"] if r[0] == "Not specially rewarded")
+    assert row[1:4] == [7, 112, "6.3%"]
+    assert figures.table_csv(shown).count("6.3%") == 3 and "6.2%" not in figures.table_csv(shown)
 
 
 def test_cite_text_names_figure_edition_address_and_date():

@@ -1,66 +1,50 @@
-"""The small-base policy, written once and applied by every table, chart and sentence.
+"""The small-base policy, written once: what a table may show, and what it must withhold.
 
-With 112 respondents, sectors of 30 to 70 and cells of a handful, a share on a small
-base misleads and a tiny cell can identify a respondent. Three rules:
+With 112 respondents, sectors of 30 to 70 and cells of a handful, a share on a small base
+misleads and a tiny cell can single out a respondent. Three rules:
 
-1. Low base (`MIN_BASE` = 30). A share whose base is under 30 is flagged
-   ("low base: treat with caution"), never hidden. The base n is always printed.
-   `flag_low_base` adds a boolean `low_base` column; `describe_base` words it.
+1. Low base (`MIN_BASE` = 30). A share whose base is under 30 is flagged ("low base: treat
+   with caution"), never hidden. The base n is always printed. `flag_low_base` adds a boolean
+   `low_base` column; `describe_base` words it.
 
-2. Primary suppression (`MIN_CELL` = 5). In a breakdown -- a table split by a
-   group such as sector -- a count of 1 to 4 is suppressed, and with it its share and
-   interval (share x base gives the count back). Overall tables (not split by a
-   group) are not suppressed: the article itself says "a few (<5%)".
-   True zeros are NOT suppressed by default (`suppress_zeros=False`): a zero
-   describes the group and discloses no individual ("this doesn't happen in pharma"
-   is a finding). Pass `suppress_zeros=True` where a zero is itself sensitive.
+2. Small cells (`MIN_CELL` = 5). A question the book publishes by group (a breakdown, e.g. by
+   sector) is published as linked tables: one per group and the whole-sample table, whose every
+   cell is the sum of the groups' (they share their margins). In all of them a count from 1 to 4
+   is withheld (`is_primary`): a whole-sample count of 4 would say that each of its group cells
+   is at most 4. A question published only as a whole-sample table is not suppressed: it
+   identifies no group, and the article itself says "a few (<5%)".
 
-3. Secondary (complementary) suppression. A breakdown's totals are published too:
-   each option's overall count (the overall table), which is the sum over the groups,
-   and -- when the counts within a group add up to a published group total, as for a
-   single-choice question (they sum to the group's base) or a share-of-mentions table
-   (they sum to the group's mentions) -- each group's total. A lone suppressed cell in
-   a line whose total is published is recovered by subtraction, so:
+3. Protection (`protect`). Further cells are withheld, of any size and zero included, until
+   every withheld count, given everything published about the question, can still take at least
+   `MIN_VALUES` (3) values and can be as large as `MIN_CELL`. What is published: the visible
+   counts, each group's base (n is always printed), each table's total (single choice: the base;
+   several answers: the mentions, assumed published), every whole-sample count as the sum of the
+   groups' counts, and that an exclusive answer ("none") excludes every other. The attacker's
+   smallest and largest value of each withheld cell are found by integer programming
+   (`attacker_bounds`: `scipy.optimize.milp`, HiGHS); while a withheld cell fails, the smallest
+   visible cell sharing a line with it (non-zero first, a group's cell before a whole-sample
+   cell, then table order) that mends it is withheld too. Deterministic: same counts, same cells.
+   Everything else the book says (a share in a sentence, a test, a verdict, an alt-text phrase, a
+   rank) is derived from visible counts only, or withheld as well, so it adds nothing the audit
+   has not counted (`kamsurvey.analysis.published`; `tests/test_disclosure.py` attacks the
+   built outputs themselves).
 
-   - row rule: an option with exactly one suppressed group cell has its smallest other
-     cell suppressed as well (with two groups, suppressing one suppresses both);
-   - column rule (additive groups only): a group with exactly one suppressed option
-     cell has its smallest other cell suppressed as well;
-   - the two rules are repeated until nothing changes; then the table is audited by
-     linear programming -- the attacker's best bounds on every suppressed cell from all
-     published totals at once, with counts non-negative and no larger than their
-     group's base -- and while any suppressed cell is pinned to one value, the smallest
-     cell sharing a line with it is suppressed too and the rules re-run.
+   Limits. A breakdown with a group of 1 to 4 respondents is not published at all: all its cells
+   are under five whatever is withheld (`kamsurvey.analysis.published`). The audit models an
+   attacker who combines published numbers; one who re-runs this selection on every candidate
+   table can tell more (that a cell was chosen as a complement, say), as with any deterministic
+   rule.
 
-   "Smallest" prefers a non-zero cell: a zero used as a complement narrows what the
-   attacker can infer (two zeros in a suppressed 2x2 block pin the other two), and it
-   would hide a finding the policy means to keep. A zero is used only when nothing
-   else is left in the line. Ties go to the first in table order, so results are
-   deterministic.
-
-   Cost: a few small LPs per table (HiGHS via scipy), 10-30 ms for the article's tables.
-
-   Limits. The audit guards against arithmetic on the published totals (subtraction
-   and any linear combination, with bounds). It does not enforce a minimum width for
-   the attacker's interval, and it assumes the attacker cannot tell primary from
-   secondary cells -- which is why both are displayed with the same mark (below). A
-   total that is itself zero, or a breakdown with a single group, discloses its cells
-   whatever is suppressed: `suppress_breakdown` warns (`DisclosureWarning`) and lists
-   them in `attrs["disclosed_by_totals"]`.
-
-Display. Suppressed counts and shares are shown as `SUPPRESSED_MARK` ("[c]", the UK
-statistical convention for "confidential"), the same mark for primary and secondary
-cells, explained where it is shown (a chart's subtitle says what it stands for).
-Not "<5": a secondary cell may hold 40, and marking primaries "<5" and secondaries
-differently tells the attacker which cells are 1-4 and which are 0 or 5+, which pins
-cells: two suppressed cells that sum to 6, one marked "<5", can only be 1 and 5. The
-`suppression` column ("primary"/"secondary") is for audit and tests, not for display.
+Display. Withheld counts and shares are shown as `SUPPRESSED_MARK` ("[c]", the UK statistical
+convention for "confidential"), the same mark for primary and secondary cells, explained where
+it is shown. Not "<5": a secondary cell may hold 40 or 0, and telling the kinds apart pins cells.
+The `suppression` column ("primary"/"secondary") is for audit and tests, never for display.
 """
 
 from __future__ import annotations
 
 import math
-import warnings
+from dataclasses import dataclass, field
 from typing import Any, Hashable, Sequence
 
 import numpy as np
@@ -68,35 +52,33 @@ import pandas as pd
 
 MIN_BASE = 30
 MIN_CELL = 5
+#: a withheld count must stay open to at least this many values
+MIN_VALUES = 3
 
 LOW_BASE_NOTE = "low base: treat with caution"
 SUPPRESSED_MARK = "[c]"
 PRIMARY = "primary"
 SECONDARY = "secondary"
-VALUE_COLUMNS = ("share", "ci_low", "ci_high")
 
 __all__ = [
     "MIN_BASE",
     "MIN_CELL",
+    "MIN_VALUES",
     "LOW_BASE_NOTE",
     "SUPPRESSED_MARK",
     "PRIMARY",
     "SECONDARY",
-    "VALUE_COLUMNS",
-    "DisclosureWarning",
     "is_low_base",
     "flag_low_base",
     "describe_base",
     "is_primary",
     "is_reportable",
-    "suppress_breakdown",
-    "apply_policy",
-    "recoverable_cells",
+    "Column",
+    "Linked",
+    "Protection",
+    "attacker_bounds",
+    "protect",
 ]
-
-
-class DisclosureWarning(UserWarning):
-    """Cells of a breakdown can be worked out from its published totals whatever is suppressed."""
 
 
 def _missing(value: Any) -> bool:
@@ -132,307 +114,258 @@ def describe_base(base: Any, *, min_base: int = MIN_BASE) -> str:
     return f"{text}, {LOW_BASE_NOTE}" if is_low_base(base, min_base=min_base) else text
 
 
-# -- rule 2: primary suppression -------------------------------------------------------
+# -- rule 2: small cells -----------------------------------------------------------------
 
 
-def is_primary(count: Any, *, suppress_zeros: bool = False, min_cell: int = MIN_CELL) -> bool:
-    """A breakdown cell suppressed in its own right: 1-4 (and 0 if `suppress_zeros`)."""
+def is_primary(count: Any, *, min_cell: int = MIN_CELL) -> bool:
+    """A cell of a breakdown withheld in its own right: a count from 1 to `min_cell` - 1."""
     if _missing(count):
-        raise ValueError("a missing count cannot be judged: suppress from the complete table")
-    value = int(count)
-    if value == 0:
-        return suppress_zeros
-    return 0 < value < min_cell
+        raise ValueError("a missing count cannot be judged: protect the complete table")
+    return 0 < int(count) < min_cell
 
 
-def is_reportable(count: Any, base: Any, *, suppress_zeros: bool = False, min_cell: int = MIN_CELL) -> bool:
-    """May a count from a breakdown (and its share) be quoted? Primary rule only.
+def is_reportable(count: Any, base: Any, *, min_cell: int = MIN_CELL) -> bool:
+    """May a count of a breakdown be quoted on the primary rule alone? (False for 1-4, a missing count or base.)
 
-    False for a missing count, a base of 0 or missing, and a count of 1-4 (or 0 with
-    `suppress_zeros`). A low base does not make a share unreportable (it is flagged).
-    A cell can also be withheld by the secondary rule, which needs the whole table:
-    for a cell of a published breakdown, read its `suppressed` column instead.
+    A cell can also be withheld to protect another (rule 3), which needs the linked tables:
+    for a cell of a published table, read its `suppressed` column instead.
     """
     if _missing(count) or _missing(base) or int(base) <= 0:
         return False
-    return not is_primary(count, suppress_zeros=suppress_zeros, min_cell=min_cell)
+    return not is_primary(count, min_cell=min_cell)
 
 
-# -- rule 3: secondary suppression ---------------------------------------------------
+# -- rule 3: protection ---------------------------------------------------------------------
 
 
-class _Grid:
-    """A long breakdown as an options x groups matrix of counts."""
+@dataclass(frozen=True)
+class Column:
+    """One column of linked tables: a group (or the whole sample) and its base.
 
-    def __init__(self, table: pd.DataFrame, *, option_col: str, group_col: str, count_col: str, base_col: str | None):
-        for column in (option_col, group_col, count_col):
-            if column not in table.columns:
-                raise KeyError(f"breakdown has no {column!r} column")
-        keys = table[[option_col, group_col]]
-        if keys.duplicated().any():
-            duplicates = keys[keys.duplicated(keep=False)].drop_duplicates().values.tolist()
-            raise ValueError(f"breakdown has more than one row for (option, group): {duplicates}")
-        if table[count_col].isna().any():
-            raise ValueError(f"{count_col!r} has missing values: suppress the complete breakdown, once")
-        counts = table[count_col].to_numpy(dtype=float)
-        if not np.all(np.equal(np.mod(counts, 1), 0)) or np.any(counts < 0):
-            raise ValueError(f"{count_col!r} must hold non-negative whole numbers")
-        self.options: list[Hashable] = list(dict.fromkeys(table[option_col]))
-        self.groups: list[Hashable] = list(dict.fromkeys(table[group_col]))
-        row_of = {o: i for i, o in enumerate(self.options)}
-        col_of = {g: j for j, g in enumerate(self.groups)}
-        shape = (len(self.options), len(self.groups))
-        self.count = np.zeros(shape, dtype=np.int64)
-        self.exists = np.zeros(shape, dtype=bool)
-        self.position = np.full(shape, -1, dtype=np.int64)  # row position in `table`
-        self.cell_of_row: list[tuple[int, int]] = []
-        for position, (option, group, count) in enumerate(zip(table[option_col], table[group_col], counts)):
-            i, j = row_of[option], col_of[group]
-            self.count[i, j] = int(count)
-            self.exists[i, j] = True
-            self.position[i, j] = position
-            self.cell_of_row.append((i, j))
-        # An attacker's upper bound on a cell: its group's published base, if there is one.
-        self.cap = np.full(len(self.groups), np.inf)
-        if base_col and base_col in table.columns:
-            bases = pd.to_numeric(table[base_col], errors="coerce").groupby(table[group_col], sort=False).max()
-            for j, group in enumerate(self.groups):
-                if group in bases.index and not pd.isna(bases[group]):
-                    self.cap[j] = float(bases[group])
+    `published=False`: a group no table shows (respondents who did not give a sector), whose
+    counts are still the whole sample's minus the others'.
+    """
 
-    def lines(self, column_totals: bool) -> list[list[tuple[int, int]]]:
-        rows = [[(i, j) for j in range(self.count.shape[1]) if self.exists[i, j]] for i in range(self.count.shape[0])]
-        if not column_totals:
-            return rows
-        columns = [[(i, j) for i in range(self.count.shape[0]) if self.exists[i, j]] for j in range(self.count.shape[1])]
+    code: Hashable
+    base: int
+    published: bool = True
+    whole: bool = False
+
+
+@dataclass(frozen=True)
+class Linked:
+    """One question's counts in linked tables: options (rows) by columns.
+
+    `in_total`: the rows a column's published total adds up (single choice: every option, to
+    the base; several answers: the substantive options, to the mentions). `exclusive`: rows of
+    an answer that excludes every other ("none"), so that it and any other answer add up to at
+    most the base. At most one column is `whole`: each of its cells is the sum of the others'.
+    """
+
+    options: tuple[Hashable, ...]
+    columns: tuple[Column, ...]
+    counts: np.ndarray
+    in_total: tuple[bool, ...]
+    exclusive: tuple[int, ...] = ()
+
+    def __post_init__(self) -> None:
+        counts = np.asarray(self.counts)
+        if counts.shape != (len(self.options), len(self.columns)):
+            raise ValueError(f"counts are {counts.shape}, expected {len(self.options)} options x {len(self.columns)} columns")
+        if counts.size and (counts.min() < 0 or not np.all(np.equal(np.mod(counts, 1), 0))):
+            raise ValueError("counts must be non-negative whole numbers")
+        if len(self.in_total) != len(self.options):
+            raise ValueError("in_total needs one flag per option")
+        wholes = [j for j, column in enumerate(self.columns) if column.whole]
+        if len(wholes) > 1:
+            raise ValueError("at most one column is the whole sample")
+        if wholes:
+            others = [j for j in range(len(self.columns)) if j != wholes[0]]
+            if not np.array_equal(counts[:, wholes[0]], counts[:, others].sum(axis=1)):
+                raise ValueError("the whole-sample counts are not the sum of the groups' counts")
+        object.__setattr__(self, "counts", counts.astype(np.int64))
+
+    @property
+    def whole(self) -> int | None:
+        return next((j for j, column in enumerate(self.columns) if column.whole), None)
+
+    @property
+    def published(self) -> np.ndarray:
+        """Cells some table shows (all but the unpublished columns')."""
+        return np.repeat(np.array([[c.published for c in self.columns]]), len(self.options), axis=0)
+
+    def lines(self) -> list[list[tuple[int, int]]]:
+        """Cells tied by a published sum: each row (when there is a whole sample) and each column's total."""
+        k, m = self.counts.shape
+        rows = [[(i, j) for j in range(m)] for i in range(k)] if self.whole is not None else []
+        columns = [[(i, j) for i in range(k) if self.in_total[i]] for j in range(m)]
         return rows + columns
 
 
-def _pinned(grid: _Grid, hidden: np.ndarray, column_totals: bool,
-            among: Sequence[tuple[int, int]] | None = None) -> list[tuple[int, int]]:
-    """Hidden cells whose value the published totals determine exactly.
+def attacker_bounds(linked: Linked, unknown: np.ndarray,
+                    targets: Sequence[tuple[int, int]] | None = None) -> dict[tuple[int, int], tuple[int, int]]:
+    """The smallest and largest value of each unknown cell (or of `targets`) consistent with what is published.
 
-    The attacker's bounds on a hidden cell: minimise and maximise it subject to every
-    published total (option totals; group totals when `column_totals`), with
-    0 <= cell <= its group's base. The constraint matrix is a network matrix, so the
-    bounds are whole numbers: a cell is pinned when they meet, i.e. when no solution
-    other than the true one moves it. Cheap first: a few LPs over the sum of the
-    undecided cells show most cells movable at once; only the rest are tested one by one.
-    `among` restricts the answer to those cells (all hidden cells still count as unknowns).
+    Unknown cells are integers from 0 to their column's base; known cells are fixed; every
+    row (whole = sum of the groups) and column total holds; an exclusive answer and any other
+    add up to at most the base. Two integer programs per cell (HiGHS via scipy).
     """
-    cells = [(int(i), int(j)) for i, j in zip(*np.nonzero(hidden))]
+    from scipy.optimize import Bounds, LinearConstraint, milp  # here: the Sphinx extension imports this module
+
+    counts = linked.counts
+    cells = [(int(i), int(j)) for i, j in zip(*np.nonzero(unknown))]
     if not cells:
-        return []
+        return {}
     index = {cell: k for k, cell in enumerate(cells)}
-    truth = np.array([float(grid.count[cell]) for cell in cells])
-    equations, targets = [], []
-    for line in grid.lines(column_totals):
-        unknown = [cell for cell in line if hidden[cell]]
-        if not unknown:
-            continue
+    rows, lower, upper = [], [], []
+
+    def add(terms: list[tuple[tuple[int, int], float]], low: float, high: float) -> None:
         row = np.zeros(len(cells))
-        for cell in unknown:
-            row[index[cell]] = 1.0
-        equations.append(row)
-        targets.append(float(sum(int(grid.count[cell]) for cell in unknown)))
-    a_eq, b_eq = np.array(equations), np.array(targets)
-    bounds = [(0.0, None if math.isinf(grid.cap[j]) else float(grid.cap[j])) for _, j in cells]
+        constant = 0.0
+        for cell, coefficient in terms:
+            if cell in index:
+                row[index[cell]] += coefficient
+            else:
+                constant += coefficient * counts[cell]
+        if row.any():
+            rows.append(row)
+            lower.append(low - constant)
+            upper.append(high - constant)
 
-    from scipy.optimize import linprog  # here, not at import: the Sphinx extension imports this module
-
-    def solve(objective: np.ndarray) -> np.ndarray | None:
-        result = linprog(objective, A_eq=a_eq, b_eq=b_eq, bounds=bounds, method="highs")
-        if result.status == 3:  # unbounded: no cap, and a line with room
-            return None
-        if not result.success:
-            raise RuntimeError(f"disclosure audit failed: {result.message}")
-        return result.x
-
-    undecided = {cell for cell in (among if among is not None else cells) if cell in index}
-    progress = True
-    while undecided and progress:
-        progress = False
-        for sign in (1.0, -1.0):  # push the undecided cells all up, then all down
-            objective = np.zeros(len(cells))
-            for cell in undecided:
-                objective[index[cell]] = -sign
-            x = solve(objective)
-            moved = set() if x is None else {c for c in undecided if abs(x[index[c]] - truth[index[c]]) > 0.5}
-            if moved:
-                undecided -= moved
-                progress = True
-    pinned = []
-    for cell in sorted(undecided):
-        k = index[cell]
+    k, m = counts.shape
+    whole = linked.whole
+    if whole is not None:
+        for i in range(k):
+            terms = [((i, whole), 1.0)] + [((i, j), -1.0) for j in range(m) if j != whole]
+            add(terms, 0.0, 0.0)
+    for j in range(m):
+        total = float(sum(counts[i, j] for i in range(k) if linked.in_total[i]))
+        add([((i, j), 1.0) for i in range(k) if linked.in_total[i]], total, total)
+        for e in linked.exclusive:
+            for i in range(k):
+                if i != e:
+                    add([((e, j), 1.0), ((i, j), 1.0)], -np.inf, float(linked.columns[j].base))
+    constraints = [LinearConstraint(np.array(rows), lower, upper)] if rows else []
+    bounds = Bounds(np.zeros(len(cells)), np.array([float(linked.columns[j].base) for _, j in cells]))
+    integrality = np.ones(len(cells))
+    found = {}
+    for cell in (cells if targets is None else [c for c in targets if c in index]):
         objective = np.zeros(len(cells))
-        objective[k] = 1.0
-        movable = False
+        objective[index[cell]] = 1.0
+        ends = []
         for sign in (1.0, -1.0):
-            x = solve(-sign * objective)
-            if x is None or abs(x[k] - truth[k]) > 0.5:
-                movable = True
-                break
-        if not movable:
-            pinned.append(cell)
-    return pinned
+            result = milp(sign * objective, constraints=constraints, bounds=bounds, integrality=integrality)
+            if not result.success:
+                raise RuntimeError(f"disclosure audit failed: {result.message}")
+            ends.append(int(round(sign * result.fun)))
+        found[cell] = (ends[0], ends[1])
+    return found
 
 
-def _choose(grid: _Grid, hidden: np.ndarray, cells: Sequence[tuple[int, int]]) -> tuple[int, int] | None:
-    """The complement to suppress among `cells`: the smallest, preferring non-zero, first in table order."""
-    candidates = [cell for cell in cells if grid.exists[cell] and not hidden[cell]]
-    if not candidates:
-        return None
-    return min(candidates, key=lambda cell: (grid.count[cell] == 0, grid.count[cell], grid.position[cell]))
+def is_protected(low: int, high: int, *, min_cell: int = MIN_CELL) -> bool:
+    """A withheld count's range is wide enough: at least `MIN_VALUES` values, and reaching `min_cell`."""
+    return high - low + 1 >= MIN_VALUES and high >= min_cell
 
 
-def _secondary(grid: _Grid, primary: np.ndarray, column_totals: bool) -> tuple[np.ndarray, list[tuple[int, int]]]:
-    hidden = primary.copy()
-    lines = grid.lines(column_totals)
+@dataclass(frozen=True)
+class Protection:
+    """What `protect` withholds: cells by kind, the attacker's range of each withheld cell, and any it cannot protect."""
+
+    withheld: np.ndarray
+    primary: np.ndarray
+    low: np.ndarray  # the attacker's smallest value of each withheld cell (-1 elsewhere)
+    high: np.ndarray
+    disclosed: tuple[tuple[int, int], ...] = field(default=())
+
+    def kind(self, i: int, j: int) -> str:
+        return PRIMARY if self.primary[i, j] else SECONDARY if self.withheld[i, j] else ""
+
+
+def _candidates(linked: Linked, unknown: np.ndarray, cell: tuple[int, int]) -> list[tuple[int, int]]:
+    """Visible published cells sharing a line with `cell`, in the order complements are tried."""
+    published = linked.published
+    near = {c for line in linked.lines() if cell in line for c in line}
+    return _ordered(linked, [c for c in near if published[c] and not unknown[c]])
+
+
+def _ordered(linked: Linked, cells: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
+    whole = linked.whole
+    return sorted(cells, key=lambda c: (linked.counts[c] == 0, c[1] == whole, int(linked.counts[c]), c[1], c[0]))
+
+
+_PROTECTED: dict[tuple, Protection] = {}
+
+
+def protect(linked: Linked, *, min_cell: int = MIN_CELL) -> Protection:
+    """Withhold every count under `min_cell` (but not zero) and the complements that protect them (rule 3).
+
+    Unpublished cells (a group no table shows) of 1 to `min_cell` - 1 are protected too: they
+    are the whole sample's counts minus the published groups'. A pure function of the counts,
+    remembered for the process: every chapter of an edition asks it of the same tables.
+    """
+    key = (linked.options, linked.columns, linked.counts.tobytes(), linked.counts.shape, linked.in_total,
+           linked.exclusive, min_cell)
+    if key not in _PROTECTED:
+        _PROTECTED[key] = _protect(linked, min_cell)
+    return _PROTECTED[key]
+
+
+def _protect(linked: Linked, min_cell: int) -> Protection:
+    counts = linked.counts
+    published = linked.published
+    small = (counts > 0) & (counts < min_cell)
+    primary = small & published
+    withheld = primary.copy()
     disclosed: set[tuple[int, int]] = set()
+    inherent: dict[tuple[int, int], bool] = {}
+
+    def mends(unknown: np.ndarray, cell: tuple[int, int]) -> bool:
+        low, high = attacker_bounds(linked, unknown, [cell])[cell]
+        return is_protected(low, high, min_cell=min_cell)
+
+    def first_failing(unknown: np.ndarray) -> tuple[int, int] | None:
+        targets = [c for c in _cells(withheld | (small & ~published)) if c not in disclosed]
+        # a line with a single unknown gives it away by subtraction: no program needed to see that
+        for line in linked.lines():
+            alone = [c for c in line if unknown[c]]
+            if len(alone) == 1 and alone[0] in targets:
+                return alone[0]
+        return next((c for c in targets if not mends(unknown, c)), None)
+
     while True:
-        changed = True
-        while changed:
-            changed = False
-            for line in lines:
-                if sum(bool(hidden[cell]) for cell in line) == 1:
-                    choice = _choose(grid, hidden, line)
-                    if choice is not None:
-                        hidden[choice] = True
-                        changed = True
-        pinned = [cell for cell in _pinned(grid, hidden, column_totals) if cell not in disclosed]
-        if pinned:
-            # Cells pinned even when everything is hidden are disclosed by the totals themselves.
-            inherent = _pinned(grid, grid.exists.copy(), column_totals, among=pinned)
-            disclosed.update(inherent)
-            pinned = [cell for cell in pinned if cell not in disclosed]
-        if not pinned:
+        unknown = withheld | ~published
+        cell = first_failing(unknown)
+        if cell is None:
             break
-        neighbours = [cell for line in lines if any(p in line for p in pinned) for cell in line]
-        choice = _choose(grid, hidden, neighbours)
-        if choice is None:  # every cell sharing a line is hidden already: widen to the whole table
-            choice = _choose(grid, hidden, list(zip(*np.nonzero(grid.exists))))
-        if choice is None:
-            disclosed.update(pinned)
+        if cell not in inherent:  # protectable at all? only if hiding every published cell would do
+            inherent[cell] = not mends(np.ones_like(unknown), cell)
+        if inherent[cell]:
+            disclosed.add(cell)
             continue
-        hidden[choice] = True
-    still = sorted(cell for cell in disclosed if hidden[cell])
-    return hidden, still
+        choice = None
+        for candidates in (_candidates(linked, unknown, cell), _ordered(linked, _cells(published & ~unknown))):
+            for candidate in candidates:
+                trial = unknown.copy()
+                trial[candidate] = True
+                if mends(trial, cell):
+                    choice = candidate
+                    break
+            if choice is None and candidates:
+                choice = candidates[0]  # none mends it alone: the first, and try again
+            if choice is not None:
+                break
+        if choice is None:
+            disclosed.add(cell)
+            continue
+        withheld[choice] = True
+    bounds = attacker_bounds(linked, withheld | ~published, _cells(withheld))
+    low = np.full(counts.shape, -1, dtype=np.int64)
+    high = np.full(counts.shape, -1, dtype=np.int64)
+    for cell, (lo, hi) in bounds.items():
+        low[cell], high[cell] = lo, hi
+    return Protection(withheld=withheld, primary=primary, low=low, high=high, disclosed=tuple(sorted(disclosed)))
 
 
-def _has_column_totals(table: pd.DataFrame, single_choice: bool) -> bool:
-    return bool(single_choice) or table.attrs.get("percent_of") == "mentions"
-
-
-def suppress_breakdown(
-    table: pd.DataFrame,
-    *,
-    group_col: str = "group_code",
-    option_col: str = "code",
-    count_col: str = "count",
-    base_col: str = "base",
-    single_choice: bool,
-    suppress_zeros: bool = False,
-    min_cell: int = MIN_CELL,
-) -> pd.DataFrame:
-    """A breakdown (e.g. `tabulate.by_group`) with the suppression policy applied; a copy.
-
-    Adds `suppressed` (bool: primary or secondary) and `suppression` ("", "primary",
-    "secondary"); where suppressed, `count` is <NA> (the column becomes nullable
-    Int64) and `share`, `ci_low`, `ci_high` are NaN. `base` is kept: n is always printed.
-    Other columns (labels, `low_base`) and `attrs` are kept.
-
-    `single_choice=True` when the counts within each group add up to the group's
-    published base (single-choice questions); share-of-mentions tables
-    (`attrs["percent_of"] == "mentions"`) are treated the same way whatever is passed.
-    Multi-select shares of respondents (`single_choice=False`) have only the option
-    totals published. `suppress_zeros` and `min_cell`: see the module docstring.
-
-    `attrs["disclosed_by_totals"]` lists (option, group) cells that the published
-    totals give away whatever is suppressed (a zero total; a single group); a
-    `DisclosureWarning` is issued when it is not empty.
-    """
-    result = table.copy()
-    result.attrs = dict(table.attrs)
-    column_totals = _has_column_totals(table, single_choice)
-    if len(table) == 0:
-        result["suppressed"] = pd.Series(dtype=bool)
-        result["suppression"] = pd.Series(dtype=object)
-        result[count_col] = result[count_col].astype("Int64") if count_col in result.columns else pd.Series(dtype="Int64")
-        result.attrs["disclosed_by_totals"] = []
-        return result
-    grid = _Grid(table, option_col=option_col, group_col=group_col, count_col=count_col, base_col=base_col)
-    primary = np.zeros(grid.count.shape, dtype=bool)
-    for i, j in zip(*np.nonzero(grid.exists)):
-        primary[i, j] = is_primary(grid.count[i, j], suppress_zeros=suppress_zeros, min_cell=min_cell)
-    hidden, disclosed = _secondary(grid, primary, column_totals)
-
-    kinds = []
-    for i, j in grid.cell_of_row:
-        kinds.append(PRIMARY if primary[i, j] else SECONDARY if hidden[i, j] else "")
-    suppressed = np.array([kind != "" for kind in kinds], dtype=bool)
-    result["suppressed"] = suppressed
-    result["suppression"] = kinds
-    result[count_col] = result[count_col].astype("Int64")
-    result.loc[suppressed, count_col] = pd.NA
-    for column in VALUE_COLUMNS:
-        if column in result.columns:
-            result[column] = result[column].astype(float)
-            result.loc[suppressed, column] = np.nan
-    result.attrs["disclosed_by_totals"] = [(grid.options[i], grid.groups[j]) for i, j in disclosed]
-    result.attrs["suppression_policy"] = {
-        "min_cell": min_cell,
-        "suppress_zeros": suppress_zeros,
-        "column_totals": column_totals,
-    }
-    if disclosed:
-        warnings.warn(
-            f"{len(disclosed)} suppressed cell(s) of this breakdown can be worked out from its published totals "
-            f"whatever is suppressed (a zero total, or a single group): {result.attrs['disclosed_by_totals']}",
-            DisclosureWarning,
-            stacklevel=2,
-        )
-    return result
-
-
-def apply_policy(
-    table: pd.DataFrame,
-    *,
-    single_choice: bool,
-    suppress_zeros: bool = False,
-    group_col: str = "group_code",
-    option_col: str = "code",
-) -> pd.DataFrame:
-    """`flag_low_base` then `suppress_breakdown`: the whole policy for a breakdown."""
-    return suppress_breakdown(
-        flag_low_base(table),
-        group_col=group_col,
-        option_col=option_col,
-        single_choice=single_choice,
-        suppress_zeros=suppress_zeros,
-    )
-
-
-def recoverable_cells(
-    original: pd.DataFrame,
-    published: pd.DataFrame,
-    *,
-    group_col: str = "group_code",
-    option_col: str = "code",
-    count_col: str = "count",
-    base_col: str = "base",
-    single_choice: bool,
-) -> list[tuple[Hashable, Hashable]]:
-    """Audit: (option, group) cells suppressed in `published` whose counts the totals pin.
-
-    `original` holds the true counts (for the totals a reader can compute from the
-    overall table and the bases); `published` is `suppress_breakdown(original, ...)`
-    or any table with a boolean `suppressed` column in the same row order.
-    """
-    if len(original) != len(published):
-        raise ValueError("original and published breakdowns differ in length")
-    grid = _Grid(original, option_col=option_col, group_col=group_col, count_col=count_col, base_col=base_col)
-    hidden = np.zeros(grid.count.shape, dtype=bool)
-    for (i, j), is_hidden in zip(grid.cell_of_row, published["suppressed"].astype(bool)):
-        hidden[i, j] = is_hidden
-    pinned = _pinned(grid, hidden, _has_column_totals(original, single_choice))
-    return [(grid.options[i], grid.groups[j]) for i, j in sorted(pinned)]
+def _cells(mask: np.ndarray) -> list[tuple[int, int]]:
+    """Cells of a mask in table order (column by column, then option)."""
+    return sorted(((int(i), int(j)) for i, j in zip(*np.nonzero(mask))), key=lambda c: (c[1], c[0]))

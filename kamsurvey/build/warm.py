@@ -46,6 +46,6 @@ def warm(*, wave: str, data_dir: str, compare_with: str = "", cwd: str | None = 
             chapter.subset({SECTOR: code})
     key = chapter.claims_key()
     if key is not None:
-        PRELOADED.claim_results[key] = dict(chapter.claim_results())  # takes the rows of each claim's filter too
+        PRELOADED.claim_results[key] = dict(chapter.computed_claim_results())  # takes the rows of each claim's filter too
     for filters, rows in chapter.subsets_taken().items():
         PRELOADED.subsets[(current.key, filters)] = rows

@@ -7,15 +7,21 @@ its own wave (`kamsurvey.analysis.claims`).
 from __future__ import annotations
 
 import hashlib
+import re
+from fractions import Fraction
 from pathlib import Path
 
 import pandas as pd
 
 from kamsurvey.analysis import claims, policy
 from kamsurvey.data.waves import PRELOADED
-from kamsurvey.report.chapter_data import SECTOR, SMALL_CELLS, ChapterData
+from kamsurvey.report import phrasing
+from kamsurvey.report.chapter_data import SECTOR_BREAKDOWNS, SMALL_CELLS, ChapterData
 
 CLAIMS_WAVE = "2022"
+#: the verdict of a claim whose value rests on a withheld cell
+WITHHELD = "withheld"
+WITHHELD_REASON = f"its value is withheld under the small-base policy ({SMALL_CELLS}, or cells that would reveal them)"
 
 
 class ChapterClaims(ChapterData):
@@ -36,7 +42,8 @@ class ChapterClaims(ChapterData):
             return None
         return (self.wave.key, str(path), ledger)
 
-    def claim_results(self) -> dict[str, claims.ClaimResult]:
+    def computed_claim_results(self) -> dict[str, claims.ClaimResult]:
+        """Every claim evaluated on this wave, as computed (for the audit and the cache; not for the page)."""
         if self._claims is None:
             key = self.claims_key()
             if key is not None and key in PRELOADED.claim_results:
@@ -49,28 +56,109 @@ class ChapterClaims(ChapterData):
             }
         return self._claims
 
+    def claim_results(self) -> dict[str, claims.ClaimResult]:
+        """The claims as the book may show them: a claim resting on a withheld cell has status `WITHHELD`.
+
+        Its value, the range its words allow and its verdict are all withheld: the verdict
+        "holds" beside the range "at most 3%" would say the withheld value is at most 3%.
+        """
+        computed = self.computed_claim_results()
+        if self._shown_claims is None or self._shown_claims[0] is not computed:
+            self._shown_claims = (computed, {cid: self._as_published(result) for cid, result in computed.items()})
+        return dict(self._shown_claims[1])
+
+    def _as_published(self, result: claims.ClaimResult) -> claims.ClaimResult:
+        if result.status in (claims.CANNOT_COMPUTE, WITHHELD) or not self.claim_value_withheld(result.claim):
+            return result
+        return claims.ClaimResult(result.claim, WITHHELD, allowed_text=policy.SUPPRESSED_MARK, reason=WITHHELD_REASON)
+
     def claim_value_withheld(self, claim: claims.Claim) -> bool:
-        """A sector-level claim whose value rests on a suppressed cell shows its verdict, not its value."""
-        versus_within = (claim.versus or {}).get("within") or {}
-        if SECTOR not in (claim.within or {}) and SECTOR not in versus_within:
+        """Does the claim's value rest on a withheld cell, so that its value, range and verdict would reveal it?
+
+        Shares (and differences of shares) rest on their options' cells in their group; ranks on
+        every cell of the group, unless the ranks they name are above anything a withheld cell
+        could hold (`PublishedTable.ranking`); a share choosing from every group of options on
+        the whole group. A mean rests on the published totals only.
+        """
+        question_id = claim.question
+        if question_id is None or not self.asked(question_id):
             return False
-        if claim.question is None or not self.asked(claim.question):
+        versus = dict(claim.versus or {})
+        group = self._group(question_id, claim.within)
+        other = self._group(question_id, versus.get("within", claim.within))
+        if question_id not in SECTOR_BREAKDOWNS:
             return False
-        question = self.question(claim.question)
-        codes = list(claim.options or []) or (question.codes_in_group(claim.group) if claim.group else [])
-        return bool(codes) and self.reveals_suppressed(claim.question, codes)
+        table = self.published(question_id)
+        question = self.question(question_id)
+        measure = claim.measure
+        if measure in ("share_of_respondents", "share_of_mentions"):
+            return table.withholds(_named_codes(claim, question), [group])
+        if measure == "share_difference":
+            second = versus if any(versus.get(key) is not None for key in claims.SELECTORS) else _selectors(claim)
+            return (table.withholds(_named_codes(claim, question), [group])
+                    or table.withholds(_named_codes(second, question), [other]))
+        if measure == "share_from_every_group":
+            return table.any_withheld(group)
+        if measure == "rank":
+            return len(table.ranking(group)) < (claim.ranks or (1, 1))[1]
+        if measure in ("not_in_top", "all_in_group"):
+            return len(table.ranking(group)) < int(claim.top)
+        return False
 
     def claims_table(self) -> pd.DataFrame:
-        """The reproduction check: every claim of the article, its value in this wave and its verdict."""
+        """The reproduction check: every claim of the article, its value in this wave and its verdict.
+
+        A claim resting on a withheld cell shows neither its value, nor the range its words
+        allow, nor its verdict. Shares are rounded by `phrasing.percent`, as on every page.
+        """
         rows = []
         for result in self.claim_results().values():
-            withheld = self.claim_value_withheld(result.claim)
+            withheld = result.status == WITHHELD
             rows.append({
                 "Section": result.claim.section,
                 "The article's words": result.claim.article_words,
-                "Computed from this wave": (f"{policy.SUPPRESSED_MARK} withheld ({SMALL_CELLS})"
-                                            if withheld else result.value_text or result.reason),
+                "Computed from this wave": (f"{policy.SUPPRESSED_MARK} withheld ({SMALL_CELLS}, or cells that would "
+                                            "reveal them)" if withheld else one_rounding(result.value_text) or result.reason),
                 "The words allow": result.allowed_text,
                 "Verdict": result.status,
             })
         return pd.DataFrame(rows)
+
+
+def _selectors(claim: claims.Claim) -> dict:
+    return {"options": claim.options, "options_except": claim.options_except, "group": claim.group}
+
+
+def _named_codes(selectors, question) -> list[str]:
+    """The option codes a claim (or its `versus`) names: options, all substantive options but some, or a group."""
+    chosen = selectors if isinstance(selectors, dict) else _selectors(selectors)
+    if chosen.get("options_except") is not None:
+        return [c for c in question.substantive_codes() if c not in set(chosen["options_except"])]
+    if chosen.get("group") is not None:
+        return question.codes_in_group(chosen["group"])
+    return list(chosen.get("options") or [])
+
+
+_SHARE_TEXT = re.compile(r"(\d+(?:\.\d+)?)% \((\d+) of (\d+)( mentions)?\)")
+_POINTS_TEXT = re.compile(r"^[+-]?\d+(?:\.\d+)? points \(")
+
+
+def one_rounding(text: str) -> str:
+    """A computed value's text with every share re-rounded from the counts it quotes, by `phrasing.percent`.
+
+    The claims module words its values with its own formatting ("6.2%" for 7 of 112); the page
+    rounds every share one way, half up on the exact value ("6.3%"), to one decimal here. A
+    difference of two quoted shares is recomputed from them.
+    """
+    shares = [Fraction(int(count), int(base)) for _, count, base, _ in _SHARE_TEXT.findall(text)]
+
+    def share(match: re.Match) -> str:
+        value = phrasing.percent(Fraction(int(match.group(2)), int(match.group(3))), 1).replace(".0%", "%")
+        return f"{value} ({match.group(2)} of {match.group(3)}{match.group(4) or ''})"
+
+    text = _SHARE_TEXT.sub(share, text)
+    if _POINTS_TEXT.match(text) and len(shares) == 2:
+        difference = phrasing.points(shares[0] - shares[1], 1, signed=True).replace(" percentage points", "").replace(
+            " percentage point", "")
+        text = _POINTS_TEXT.sub(f"{difference.removesuffix('.0')} points (", text, count=1)
+    return text

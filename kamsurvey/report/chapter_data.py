@@ -8,18 +8,23 @@ costs a tenth of a second and is asked for dozens of times.
 A later wave may leave a question out or have nobody in a sector. Nothing here raises for
 that: a share is `Unavailable`, glued as its marker (`NOT_ASKED`, `NO_RESPONDENTS`), never as
 a number.
+
+Every number shown comes from one published-table object per question (`published`,
+`kamsurvey.analysis.published`): the small-base policy runs once over a question's whole-sample
+and per-sector tables together, before anything is drawn or glued. A share resting on a withheld
+cell is `Withheld`, glued as the mark; a rank no withheld cell could change is the only rank given.
 """
 
 from __future__ import annotations
 
-import warnings
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Mapping
 
 import pandas as pd
 
-from kamsurvey.analysis import policy, tabulate
+from kamsurvey.analysis import policy, published as publishing, tabulate
 from kamsurvey.analysis.stats import Comparison, Proportion, compare_proportions
 from kamsurvey.data.codebook import Question
 from kamsurvey.data.waves import PRELOADED, Wave, load_wave
@@ -33,6 +38,15 @@ NO_RESPONDENTS = "[no respondents]"
 NO_RANK = "[none]"
 # why a per-sector figure is withheld (the small-base policy's smallest publishable cell)
 SMALL_CELLS = f"cells of fewer than {phrasing.number_words(policy.MIN_CELL)} respondents"
+#: The questions the book publishes by sector (a figure, a test, a sector share, a claim of the ledger).
+#: Their whole-sample tables share margins with the sector tables, so the small-base policy runs over
+#: both together, and every chapter must know which they are, not only the one drawing the breakdown.
+#: Asking any other question by sector raises (`SectorBreakdownError`).
+SECTOR_BREAKDOWNS = ("reflects_job", "reward_basis", "bonus_size")
+
+
+class SectorBreakdownError(ValueError):
+    """A number by sector was asked of a question whose tables are not suppressed as a breakdown."""
 
 
 @dataclass(frozen=True)
@@ -40,6 +54,34 @@ class Unavailable(Proportion):
     """A share this wave cannot give: glued as its marker (`why`), never as a number."""
 
     why: str = NOT_ASKED
+
+
+@dataclass(frozen=True)
+class Withheld(Proportion):
+    """A share resting on a withheld cell: its base is published, its count is not (`count` is 0, not the count)."""
+
+    why: str = policy.SUPPRESSED_MARK
+
+    @property
+    def share(self) -> float:
+        return math.nan
+
+    @property
+    def interval(self) -> tuple[float, float]:
+        return (math.nan, math.nan)
+
+
+@dataclass(frozen=True)
+class Share(Proportion):
+    """A share with what it is of: the options, the group (`publishing.ALL` or a sector) and the denominator.
+
+    What a glued number means, for the attacker in `tests/test_disclosure.py`.
+    """
+
+    question: str = ""
+    codes: tuple[str, ...] = ()
+    group: str = publishing.ALL
+    percent_of: str = tabulate.RESPONDENTS
 
 
 @dataclass
@@ -52,9 +94,12 @@ class ChapterData:
     # computed once per chapter: the claim results, the rows of each filter (e.g. a sector),
     # each option table and each per-sector breakdown
     _claims: dict | None = field(default=None, repr=False)
+    _shown_claims: tuple | None = field(default=None, repr=False)  # (the computed results, as the book shows them)
     _subsets: dict = field(default_factory=dict, repr=False)
-    _tables: dict = field(default_factory=dict, repr=False)
-    _breakdowns: dict = field(default_factory=dict, repr=False)
+    _published: dict = field(default_factory=dict, repr=False)
+    # what each glued number is of (name -> {"kind": "share" | "mean" | "ranking" | "sector_test", ...}): the
+    # glue (and any ranking asked for) records it, so that an audit can read every published number for what it says
+    meanings: dict = field(default_factory=dict, repr=False)
 
     @classmethod
     def load(cls, *, wave: str, data_dir: str, compare_with: str = ""):
@@ -110,40 +155,79 @@ class ChapterData:
         """The rows of each filter this chapter has taken so far, by filter (what a kernel server preloads)."""
         return dict(self._subsets)
 
+    # -- the published tables -----------------------------------------------------------------
+    def published(self, question_id: str) -> publishing.PublishedTable:
+        """The question's published-table object: counted and suppressed once per chapter, before any use."""
+        if question_id not in self._published:
+            question = self.question(question_id)
+            by = SECTOR if question_id in SECTOR_BREAKDOWNS and question_id != SECTOR else None
+            self._published[question_id] = publishing.publish(self.frame, self.codebook, question, wave=self.meta.wave,
+                                                              by=by, subset=self.subset)
+        return self._published[question_id]
+
+    def _group(self, question_id: str, within: Mapping[str, str] | None) -> str:
+        """The published group a filter names: the whole sample, or a sector of a declared breakdown."""
+        if not within:
+            return publishing.ALL
+        if set(within) != {SECTOR}:
+            raise SectorBreakdownError(f"the book publishes {question_id} by {SECTOR} only, not by {', '.join(within)}")
+        if question_id not in SECTOR_BREAKDOWNS:
+            raise SectorBreakdownError(
+                f"{question_id} is not published by sector: add it to chapter_data.SECTOR_BREAKDOWNS, so that its "
+                "whole-sample table is suppressed together with its sector tables in every chapter")
+        return within[SECTOR]
+
     def table(self, question_id: str, *, percent_of: str = tabulate.RESPONDENTS,
               within: Mapping[str, str] | None = None) -> pd.DataFrame:
-        """Options offered in this wave (an option added in a later wave has no row), with the low-base flag."""
-        key = (question_id, percent_of, tuple(sorted((within or {}).items())))
-        if key not in self._tables:
-            self._tables[key] = self._table(question_id, percent_of, within)
-        return self._tables[key].copy()  # a copy keeps attrs (respondents, percent_of)
+        """The table as it may be shown: options offered in this wave, withheld cells blank, the low-base flag.
 
-    def _table(self, question_id: str, percent_of: str, within: Mapping[str, str] | None) -> pd.DataFrame:
-        question = self.question(question_id)
-        table = tabulate.option_table(self.subset(within), question, percent_of=percent_of)
-        offered = table["code"].isin(question.codes(self.meta.wave))
-        return policy.flag_low_base(table if offered.all() else table[offered].reset_index(drop=True))
+        `within={sector: code}` gives one sector's table (of a question in `SECTOR_BREAKDOWNS`);
+        a sector with nobody in it, or a breakdown not published, gives an empty table.
+        """
+        group = self._group(question_id, within)
+        table = self.published(question_id)
+        if group not in {g.code for g in table.groups}:
+            empty = pd.DataFrame(columns=publishing.VIEW_COLUMNS)
+            empty.attrs.update(question=question_id, percent_of=percent_of, respondents=0, group=group)
+            return empty
+        return table.view(group, percent_of=percent_of)
 
     def share(self, question_id: str, codes: Iterable[str], *, within: Mapping[str, str] | None = None) -> Proportion:
+        """The share of respondents choosing any of `codes` (in a sector): `Withheld` if it rests on a withheld cell."""
+        codes = list(codes)
         if not all(self.asked(q) for q in (question_id, *(within or {}))):
             return Unavailable(0, 0)
-        return tabulate.share_of_respondents(self.subset(within), self.question(question_id), list(codes))
+        group = self._group(question_id, within)
+        raw = tabulate.share_of_respondents(self.subset(within), self.question(question_id), codes)
+        if raw.base and question_id in SECTOR_BREAKDOWNS and self.published(question_id).withholds(codes, [group]):
+            return Withheld(0, raw.base)
+        return Share(raw.count, raw.base, question=question_id, codes=tuple(codes), group=group)
 
     def mention_share(self, question_id: str, codes: Iterable[str]) -> Proportion:
+        codes = list(codes)
         if not self.asked(question_id):
             return Unavailable(0, 0)
-        return tabulate.share_of_mentions(self.frame, self.question(question_id), list(codes))
+        raw = tabulate.share_of_mentions(self.frame, self.question(question_id), codes)
+        if raw.base and self.published(question_id).withholds(codes):
+            return Withheld(0, raw.base)
+        return Share(raw.count, raw.base, question=question_id, codes=tuple(codes), percent_of=tabulate.MENTIONS)
 
     def share_from_every_group(self, question_id: str, groups: Iterable[str]) -> Proportion:
+        """Respondents choosing from every group of options: a count of respondents, not of cells, so
+        withheld whenever the question's whole-sample table withholds anything."""
         if not self.asked(question_id):
             return Unavailable(0, 0)
-        return tabulate.share_choosing_from_every_group(self.frame, self.question(question_id), list(groups))
+        raw = tabulate.share_choosing_from_every_group(self.frame, self.question(question_id), list(groups))
+        if raw.base and self.published(question_id).any_withheld():
+            return Withheld(0, raw.base)
+        return raw
 
     def share_of(self, question_id: str, codes: list[str], percent_of: str) -> Proportion:
         """The share of respondents, or of mentions, as `percent_of` says."""
         return self.mention_share(question_id, codes) if percent_of == tabulate.MENTIONS else self.share(question_id, codes)
 
     def mean_choices(self, question_id: str) -> float:
+        """Options ticked per respondent: the whole sample's mentions over its base, both published."""
         return tabulate.mean_choices(self.frame, self.question(question_id))
 
     # -- rankings ------------------------------------------------------------------------
@@ -151,13 +235,28 @@ class ChapterData:
         """Option codes from most to least chosen; empty when the question has no answers in this wave.
 
         The answers of a multi-select question only: its exclusive option ('none', 'nothing')
-        is not one of them, and the text reports its share on its own.
+        is not one of them, and the text reports its share on its own. Only as far as no withheld
+        cell could change the order (`PublishedTable.ranking`): `rank_withheld` says where it stops.
+        The order is the same for shares of respondents and of mentions (`percent_of` is kept for
+        the callers that say which they quote).
         """
         if self.unavailable(question_id):
             return []
-        table = self.table(question_id, percent_of=percent_of)
-        table = table[~table["exclusive"].astype(bool)] if self.question(question_id).is_multi else table
-        return tabulate.rank_options(table) if table["count"].sum() > 0 else []
+        table = self.published(question_id)
+        answers = table.cells[table.cells["group_code"] == publishing.ALL]
+        if self.question(question_id).is_multi:
+            answers = answers[~answers["exclusive"]]
+        ranked = table.ranking() if int(answers["count"].sum()) > 0 else []
+        # whatever part of it a page then names, the order is what a reader may learn
+        self.meanings[f"ranking:{question_id}"] = {"kind": "ranking", "question": question_id, "order": list(ranked)}
+        return ranked
+
+    def rank_withheld(self, question_id: str, rank: int) -> bool:
+        """Is the option at `rank` unknown to readers because a withheld cell could hold that place?"""
+        if self.unavailable(question_id):
+            return False
+        table = self.published(question_id)
+        return len(table.ranking()) < rank <= table.full_rank_count()
 
     def best_rank(self, question_id: str, codes: Iterable[str], *, percent_of: str = tabulate.RESPONDENTS) -> tuple[str, int] | None:
         """The best placed of `codes` and its rank (1 = most chosen), or None when none of them is ranked."""
@@ -172,43 +271,48 @@ class ChapterData:
         """The label of the option at `rank` (1 = most chosen), or the marker saying why there is none."""
         ranked = self.ranking(question_id, percent_of=percent_of)
         if len(ranked) < rank:
+            if self.rank_withheld(question_id, rank):
+                return policy.SUPPRESSED_MARK
             return self.unavailable(question_id) or NO_RANK
         return self.question(question_id).label(ranked[rank - 1])
 
     # -- by sector -----------------------------------------------------------------------
     def sector_comparison(self, question_id: str, codes: Iterable[str]) -> Comparison:
-        """Pharma minus other sectors, for the share choosing any of `codes`."""
+        """Pharma minus other sectors, for the share choosing any of `codes` (computed: callers withhold it)."""
         codes = list(codes)
-        return compare_proportions(
-            self.share(question_id, codes, within={SECTOR: "pharma"}),
-            self.share(question_id, codes, within={SECTOR: "other"}),
-        )
+        question = self.question(question_id)
+        self._group(question_id, {SECTOR: "pharma"})
+
+        def raw(code: str) -> Proportion:
+            if not all(self.asked(q) for q in (question_id, SECTOR)):
+                return Unavailable(0, 0)
+            return tabulate.share_of_respondents(self.subset({SECTOR: code}), question, codes)
+
+        return compare_proportions(raw("pharma"), raw("other"))
 
     def sector_breakdown(self, question_id: str, *, percent_of: str = tabulate.RESPONDENTS) -> pd.DataFrame:
-        """Per-sector table with the small-base policy applied (cells under `policy.MIN_CELL` suppressed)."""
-        key = (question_id, percent_of)
-        if key not in self._breakdowns:
-            self._breakdowns[key] = self._sector_breakdown(question_id, percent_of)
-        return self._breakdowns[key].copy()
+        """Per-sector tables as they may be shown, stacked long (each sector's base and withheld cells)."""
+        self._group(question_id, {SECTOR: "pharma"})
+        return self.published(question_id).breakdown(percent_of=percent_of)
 
-    def _sector_breakdown(self, question_id: str, percent_of: str) -> pd.DataFrame:
-        question = self.question(question_id)
-        table = tabulate.by_group(self.frame, self.codebook, question, SECTOR, percent_of=percent_of, subset=self.subset)
-        if len(table):
-            # options not offered in this wave, and sectors with nobody in them, have nothing to show
-            keep = table["code"].isin(question.codes(self.meta.wave)) & table.groupby("group_code")["base"].transform("max").gt(0)
-            table = table[keep].reset_index(drop=True)
-        with warnings.catch_warnings():
-            # a disclosure the totals force is recorded in attrs["disclosed_by_totals"], not printed on the page
-            warnings.simplefilter("ignore", policy.DisclosureWarning)
-            return policy.apply_policy(table, single_choice=not question.is_multi)
+    def breakdown_note(self, question_id: str) -> str | None:
+        """Why the question has no breakdown by sector in this wave (None: it has one)."""
+        self._group(question_id, {SECTOR: "pharma"})
+        table = self.published(question_id)
+        if table.has_breakdown:
+            return None
+        if table.too_small:
+            return (f"not shown by sector: fewer than {phrasing.number_words(policy.MIN_CELL)} respondents in "
+                    f"{phrasing.list_words(table.too_small)} would be identifiable")
+        return f"not shown by sector: the {self.meta.wave} survey has no respondents by sector"
 
-    def reveals_suppressed(self, question_id: str, codes: Iterable[str]) -> bool:
-        """Would printing per-sector shares for `codes` give away a suppressed cell?
+    def reveals_suppressed(self, question_id: str, codes: Iterable[str], sectors: Iterable[str] = SECTORS) -> bool:
+        """Would printing per-sector shares for `codes` give away a withheld cell?
 
-        True when any of the options' sector cells is withheld in the published breakdown:
-        a combined share (e.g. 20% or more = 20-40% + 40% or more) minus a published cell
-        would otherwise recover the withheld one.
+        True when any of the options' cells in `sectors` is withheld, or the breakdown is not
+        published: a combined share (e.g. 20% or more = 20-40% + 40% or more) minus a published
+        cell would otherwise recover the withheld one.
         """
-        table = self.sector_breakdown(question_id)
-        return bool(table.loc[table["code"].isin(list(codes)), "suppressed"].any())
+        self._group(question_id, {SECTOR: "pharma"})
+        table = self.published(question_id)
+        return not table.has_breakdown or table.withholds(list(codes), list(sectors))

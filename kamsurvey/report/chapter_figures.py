@@ -9,7 +9,8 @@ from __future__ import annotations
 import pandas as pd
 
 from kamsurvey.analysis import tabulate
-from kamsurvey.report import charts, figures
+from kamsurvey.analysis.published import ALL_LABEL
+from kamsurvey.report import charts, figures, phrasing
 from kamsurvey.report.chapter_data import SECTOR, ChapterData
 
 
@@ -78,16 +79,20 @@ class ChapterFigures(ChapterData):
                             base=int(table.attrs["respondents"]), question=question_id)
 
     def likert_figure(self, fig_id: str, question_id: str) -> figures.Figure:
+        """The agreement scale for all respondents and, when the breakdown is published, each sector."""
         if reason := self._no_data(question_id):
             return self.unavailable_figure(fig_id, question_id, reason)
         question = self.question(question_id)
-        rows = [("All respondents", self.table(question_id))]
-        for option in self.question(SECTOR).options:
-            table = self.table(question_id, within={SECTOR: option.code})
-            if table.attrs["respondents"]:  # a sector nobody in this wave belongs to has no row
-                rows.append((option.label, table))
-        chart = charts.likert_bars(rows, question, self.meta)
+        rows = [(ALL_LABEL, self.table(question_id))]
+        note = self.breakdown_note(question_id) if self.asked(SECTOR) else None
+        if note is None and self.asked(SECTOR):
+            for option in self.question(SECTOR).options:
+                table = self.table(question_id, within={SECTOR: option.code})
+                if table.attrs["respondents"]:  # a sector nobody in this wave belongs to has no row
+                    rows.append((option.label, table))
+        chart = charts.likert_bars(rows, question, self.meta, note=phrasing.capitalise(note) + "." if note else None)
         stacked = pd.concat([t.assign(row=label) for label, t in rows], ignore_index=True)
+        stacked.attrs.update(rows[0][1].attrs)
         return self._figure(fig_id, chart, stacked[["row"] + [c for c in stacked.columns if c != "row"]],
                             kind="Diverging bar chart", title=question.wording,
                             base=int(rows[0][1].attrs["respondents"]), question=question_id)
@@ -96,6 +101,8 @@ class ChapterFigures(ChapterData):
                       sort: bool = True) -> figures.Figure:
         if reason := self._no_data(question_id, by_sector=True):
             return self.unavailable_figure(fig_id, question_id, reason)
+        if note := self.breakdown_note(question_id):
+            return self.unavailable_figure(fig_id, question_id, phrasing.capitalise(note) + ".")
         question = self.question(question_id)
         table = self.sector_breakdown(question_id, percent_of=percent_of)
         overall = self.table(question_id, percent_of=percent_of)

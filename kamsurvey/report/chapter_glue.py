@@ -13,7 +13,8 @@ from typing import Iterable
 from kamsurvey.analysis import policy, tabulate
 from kamsurvey.analysis.stats import BOSCHLOO, CONFIDENCE, Comparison, Proportion
 from kamsurvey.report import figures, phrasing
-from kamsurvey.report.chapter_data import NO_RANK, NO_RESPONDENTS, SECTOR, SMALL_CELLS, ChapterData, Unavailable
+from kamsurvey.report.chapter_data import (NO_RANK, NO_RESPONDENTS, SECTOR, SMALL_CELLS, ChapterData, Share,
+                                           Unavailable, Withheld)
 
 
 def _glue(name: str, value) -> None:
@@ -27,17 +28,33 @@ def _glue(name: str, value) -> None:
     glue(name, value, display=False)
 
 
+# shares of mentions have no interval: one respondent's several answers are not independent draws
+NO_MENTIONS_INTERVAL = "none (a share of mentions has no interval)"
+
+
 class ChapterGlue(ChapterData):
     """The glue concern of `kamsurvey.report.chapter.Chapter`."""
 
     def glue(self, name: str, value) -> None:
         _glue(name, value)
 
+    @property
+    def protection_rule(self) -> str:
+        """The small-base policy's protection rule, in one sentence, from its thresholds."""
+        words = phrasing.number_words
+        return (f"In every table split by sector, and in the whole-sample table of the same question, each count "
+                f"from one to {words(policy.MIN_CELL - 1)} is withheld, together with further counts (of any size, "
+                "zero included) chosen so that nothing the book publishes (counts, bases, totals, percentages, "
+                f"tests, verdicts or ranks) narrows a withheld count to fewer than {words(policy.MIN_VALUES)} "
+                f"possible values, or to values all under {words(policy.MIN_CELL)}.")
+
     def glue_question(self, question_id: str) -> None:
         """The question's wording as asked in this wave, from the codebook."""
         _glue(f"q_{question_id}", self.question(question_id).wording_in(self.meta.wave))
 
     def glue_mean(self, name: str, question_id: str, digits: int = 1) -> None:
+        """Options ticked per respondent: mentions over respondents, both published with the question's tables."""
+        self.meanings[name] = {"kind": "mean", "question": question_id, "digits": digits}
         _glue(name, self.unavailable(question_id) or phrasing.mean_words(self.mean_choices(question_id), digits))
 
     def glue_when(self, name: str, needs: Iterable[str], compute) -> None:
@@ -56,7 +73,18 @@ class ChapterGlue(ChapterData):
         glue(figure.id, figure, display=False)
 
     def glue_share(self, name: str, proportion: Proportion, *, words: str = "approx") -> None:
-        """Glue a share in every form the prose needs: 59%, 66, 112, 50%–68%, nearly 60%."""
+        """Glue a share in every form the prose needs: 59%, 66, 112, 50%–68%, nearly 60%.
+
+        A `Withheld` share (it rests on a withheld cell) is the mark in every form but its base.
+        """
+        if isinstance(proportion, Share):
+            self.meanings[name] = {"kind": "share", "question": proportion.question, "codes": list(proportion.codes),
+                                   "group": proportion.group, "percent_of": proportion.percent_of}
+        if isinstance(proportion, Withheld):
+            for form in ("pct", "n", "ci", "words", "fraction"):
+                _glue(f"{name}_{form}", proportion.why)
+            _glue(f"{name}_base", int(proportion.base))
+            return
         if not proportion.base:
             marker = getattr(proportion, "why", NO_RESPONDENTS)
             for form in ("pct", "n", "ci", "words", "fraction"):
@@ -67,7 +95,8 @@ class ChapterGlue(ChapterData):
         _glue(f"{name}_pct", phrasing.percent(proportion.share))
         _glue(f"{name}_n", int(proportion.count))
         _glue(f"{name}_base", int(proportion.base))
-        _glue(f"{name}_ci", f"{phrasing.percent(low)}–{phrasing.percent(high)}")
+        mentions = isinstance(proportion, Share) and proportion.percent_of == tabulate.MENTIONS
+        _glue(f"{name}_ci", NO_MENTIONS_INTERVAL if mentions else f"{phrasing.percent(low)}–{phrasing.percent(high)}")
         _glue(f"{name}_words", phrasing.approx_percent(proportion.share) if words == "approx" else phrasing.share_words(proportion.share))
         _glue(f"{name}_fraction", phrasing.share_words(proportion.share))
 
@@ -82,7 +111,8 @@ class ChapterGlue(ChapterData):
         ranked = self.ranking(question_id, percent_of=percent_of)
         code = ranked[rank - 1] if rank <= len(ranked) else None
         if code is None:
-            missing = self.unavailable(question_id) or NO_RANK
+            missing = self.unavailable(question_id) or (policy.SUPPRESSED_MARK if self.rank_withheld(question_id, rank)
+                                                        else NO_RANK)
             _glue(name, missing)
             self.glue_share(name, Unavailable(0, 0, missing))
             return None
@@ -108,7 +138,15 @@ class ChapterGlue(ChapterData):
         comparison = self.sector_comparison(question_id, codes)
         pharma, other = comparison.first, comparison.second
         if self.unavailable(question_id, SECTOR) or not pharma.base or not other.base:
-            self._glue_sector_untestable(name, question_id, pharma, other)
+            self._glue_sector_untestable(name, question_id, codes, pharma, other)
+            return comparison
+        self.meanings[name] = {"kind": "sector_test", "question": question_id, "codes": codes}
+        if note := self.breakdown_note(question_id):
+            for label, proportion in (("pharma", pharma), ("other", other)):
+                _glue(f"{name}_{label}_pct", policy.SUPPRESSED_MARK)
+                _glue(f"{name}_{label}_base", int(proportion.base))
+            self._glue_sector_not_shown(name, f"the figures are {note}, so they are not tested",
+                                        f"the per-sector figures are {note}, so the difference is not shown or tested")
             return comparison
         withheld = self.reveals_suppressed(question_id, codes)
         for label, proportion in (("pharma", pharma), ("other", other)):
@@ -142,12 +180,24 @@ class ChapterGlue(ChapterData):
               f"{comparison.test_name} {p_text}): {verdict}")
         return comparison
 
-    def _glue_sector_untestable(self, name: str, question_id: str, pharma: Proportion, other: Proportion) -> None:
-        """Every key of a sector test, when this wave cannot compare the sectors (and says why)."""
+    def _glue_sector_untestable(self, name: str, question_id: str, codes: list[str], pharma: Proportion,
+                                other: Proportion) -> None:
+        """Every key of a sector test, when this wave cannot compare the sectors (and says why).
+
+        The sector that has respondents still shows its share, unless it rests on a withheld cell.
+        """
         marker = self.unavailable(question_id, SECTOR)
         empty = [label for label, p in (("pharma", pharma), ("other sectors", other)) if not p.base]
         for label, proportion in (("pharma", pharma), ("other", other)):
-            _glue(f"{name}_{label}_pct", marker or (phrasing.percent(proportion.share) if proportion.base else NO_RESPONDENTS))
+            if marker or not proportion.base:
+                shown = marker or NO_RESPONDENTS
+            elif self.reveals_suppressed(question_id, codes, [label]):
+                shown = policy.SUPPRESSED_MARK
+            else:
+                shown = phrasing.percent(proportion.share)
+                self.meanings[f"{name}_{label}"] = {"kind": "share", "question": question_id, "codes": codes,
+                                                    "group": label, "percent_of": tabulate.RESPONDENTS}
+            _glue(f"{name}_{label}_pct", shown)
             _glue(f"{name}_{label}_base", marker or int(proportion.base))
         if not self.asked(question_id):
             why = f"the question was not asked in the {self.meta.wave} survey"

@@ -113,16 +113,19 @@ def _finish(chart: alt.TopLevelMixin, title: Sequence[str], subtitle: Sequence[s
     return alt.vconcat(framed, spacing=0).properties(title=source_line).configure(**THEME)
 
 
-def _tooltip(percent_field: str = "share", *, with_interval: bool = True, percent_of: str = RESPONDENTS) -> list[alt.Tooltip]:
+def _tooltip(*, with_interval: bool = True, percent_of: str = RESPONDENTS) -> list[alt.Tooltip]:
     """Option, count, percentage, base and interval: what a reader hovering a bar sees.
 
-    For a share of mentions the base is the number of mentions and there is no interval.
+    Count and percentage are text fields of the data (`count_text`, `share_label`): rounded by
+    `phrasing.percent`, as everywhere else, not by Vega's number format; a withheld cell reads
+    `SUPPRESSED_MARK`. For a share of mentions the base is the number of mentions and there is
+    no interval.
     """
     mentions = percent_of == MENTIONS
     tips = [
         alt.Tooltip("label:N", title="Option"),
-        alt.Tooltip("count:Q", title="Count", format=","),
-        alt.Tooltip(f"{percent_field}:Q", title="Share of mentions" if mentions else "Percentage", format=".1%"),
+        alt.Tooltip("count_text:N", title="Count"),
+        alt.Tooltip("share_label:N", title="Share of mentions" if mentions else "Percentage"),
         alt.Tooltip("base:Q", title="Mentions (all options)" if mentions else "Base (n)", format=","),
     ]
     if with_interval and not mentions:
@@ -136,33 +139,60 @@ def _interval_text(low: float, high: float) -> str:
     return f"{percent(low)}–{percent(high)}"
 
 
+def _is_withheld(row) -> bool:
+    return bool(getattr(row, "suppressed", False)) or pd.isna(row.count)
+
+
+def _cell_fields(row, *, intervals: bool) -> dict:
+    """A cell's numbers as a chart carries them: nothing at all for a withheld cell (no count, share or interval).
+
+    Shares of mentions (`intervals=False`) carry no interval fields.
+    """
+    withheld = _is_withheld(row)
+    share = None if withheld or pd.isna(row.share) else round(float(row.share), 6)
+    fields = {
+        "count": None if withheld else int(row.count),
+        "count_text": SUPPRESSED_MARK if withheld else f"{int(row.count):,}",
+        "base": int(row.base),
+        "share": share,
+        "share_label": SUPPRESSED_MARK if withheld else percent(row.share, 1),
+        "share_text": SUPPRESSED_MARK if withheld else percent(row.share),
+    }
+    if intervals:
+        fields.update(
+            ci_low=None if share is None else round(float(row.ci_low), 6),
+            ci_high=None if share is None else round(float(row.ci_high), 6),
+            interval=SUPPRESSED_MARK if withheld else _interval_text(row.ci_low, row.ci_high),
+        )
+    fields["text_x"] = 0 if share is None else (fields["ci_high"] if intervals else share)
+    return fields
+
+
+def withheld_note(*, listed_after: bool = False) -> str:
+    """What the mark stands for, under every chart that shows it (and, for sorted bars, where withheld ones go)."""
+    note = f"{SUPPRESSED_MARK} = withheld: fewer than {MIN_CELL} respondents, or a figure that would reveal one"
+    return note + ("; withheld options are listed after the others." if listed_after else ".")
+
+
 def _bar_records(table: pd.DataFrame, order: Sequence[str]) -> list[dict]:
+    intervals = table.attrs.get("percent_of", RESPONDENTS) != MENTIONS
     records = []
     for row in table.set_index("code").loc[list(order)].reset_index().itertuples(index=False):
-        records.append(
-            {
-                "code": row.code,
-                "label": row.label,
-                "group": row.group or "",
-                "count": int(row.count),
-                "base": int(row.base),
-                "share": round(float(row.share), 6),
-                "ci_low": round(float(row.ci_low), 6),
-                "ci_high": round(float(row.ci_high), 6),
-                "interval": _interval_text(row.ci_low, row.ci_high),
-                "share_text": percent(row.share),
-            }
-        )
+        records.append({"code": row.code, "label": row.label, "group": row.group or "",
+                        **_cell_fields(row, intervals=intervals)})
     return records
 
 
 def bar_order(table: pd.DataFrame, *, sort: bool) -> list[str]:
-    """Largest first when sorting, but exclusive answers ('none') always at the bottom."""
-    substantive = table[~table["exclusive"].astype(bool)]
-    exclusive = table[table["exclusive"].astype(bool)]
+    """Largest first when sorting; withheld options after the others, in questionnaire order (their place
+    would tell their size); exclusive answers ('none') always at the bottom."""
+    exclusive = table["exclusive"].astype(bool)
+    withheld = table["suppressed"].astype(bool) if "suppressed" in table.columns else pd.Series(False, index=table.index)
+    shown = table[~exclusive & ~withheld]
     if sort:
-        substantive = substantive.sort_values("count", ascending=False, kind="stable")
-    return substantive["code"].tolist() + exclusive["code"].tolist()
+        shown = shown.sort_values("count", ascending=False, kind="stable")
+        return shown["code"].tolist() + table[~exclusive & withheld]["code"].tolist() + table[exclusive]["code"].tolist()
+    return table[~exclusive]["code"].tolist() + table[exclusive]["code"].tolist()
 
 
 def option_bars(
@@ -175,17 +205,18 @@ def option_bars(
 ) -> alt.TopLevelMixin:
     """Horizontal bars, one per option, with intervals (`LEVEL`): serves single and multi questions.
 
-    `table` is `tabulate.option_table(...)`; its `percent_of` attribute decides the
-    subtitle. Intervals are drawn for shares of respondents only: mentions by one
-    respondent are not independent, so a binomial interval for a share of mentions
-    would be too narrow.
+    `table` is a view of a published table (`Chapter.table`); its `percent_of` attribute decides
+    the subtitle. Intervals are drawn for shares of respondents only: mentions by one respondent
+    are not independent, so a binomial interval for a share of mentions would be too narrow, and
+    none is drawn, shown or carried in the chart's data. A withheld option has no bar, only the mark.
     """
     percent_of = table.attrs.get("percent_of", RESPONDENTS)
     order = bar_order(table, sort=sort)
     records = _bar_records(table, order)
     labels = [r["label"] for r in records]
     show_interval = percent_of == RESPONDENTS
-    upper = max([r["ci_high"] if show_interval else r["share"] for r in records] + [0.05])
+    tops = [r["ci_high"] if show_interval else r["share"] for r in records]
+    upper = max([t for t in tops if t is not None] + [0.05])
     x_max = min(1.0, math.ceil((upper + 0.08) * 10) / 10)
     base = alt.Chart(alt.Data(values=records)).encode(
         y=alt.Y("label:N", sort=labels, title=None, axis=alt.Axis(labelLimit=LABEL_LIMIT)),
@@ -210,9 +241,7 @@ def option_bars(
             )
         )
     layers.append(
-        base.mark_text(align="left", dx=4, color=TEXT_COLOUR).encode(
-            x=alt.X("ci_high:Q" if show_interval else "share:Q"), text="share_text:N"
-        )
+        base.mark_text(align="left", dx=4, color=TEXT_COLOUR).encode(x=alt.X("text_x:Q"), text="share_text:N")
     )
     chart = alt.layer(*layers).properties(width=WIDTH - LABEL_LIMIT // 2, height=alt.Step(BAR_STEP))
     base_n = int(table.attrs.get("respondents", records[0]["base"] if records else 0))
@@ -222,6 +251,8 @@ def option_bars(
         subtitle[0] = base_note(base_n)[:-1] + f"; {total:,} mentions."
     if show_interval:
         subtitle.append(f"Lines show {LEVEL} confidence intervals (Wilson).")
+    if any(r["count"] is None for r in records):
+        subtitle.append(withheld_note(listed_after=sort))
     return _finish(chart, wrap(question.wording), subtitle, meta.source_line(base_n))
 
 
@@ -235,43 +266,57 @@ def likert_bars(
     tables: Sequence[tuple[str, pd.DataFrame]],
     question: Question,
     meta: WaveMeta,
+    *,
+    note: str | None = None,
 ) -> alt.TopLevelMixin:
     """Diverging stacked bars for a five-point agreement scale, one row per group (e.g. all, by sector).
 
-    Disagreement extends left of zero and agreement right; the neutral middle is split
-    across zero so that the bars stay centred on the scale's midpoint.
+    Disagreement extends left of zero and agreement right; the neutral middle is split across
+    zero so that the bars stay centred on the scale's midpoint. Every position comes from
+    visible cells only: a withheld cell has no segment, the cells beyond it move in towards the
+    middle (a row with a withheld neutral starts both sides at zero), and the row ends with the
+    mark. `note` is a line for the subtitle (why there are no rows by sector, say).
     """
     scale_codes = [o.code for o in sorted(question.options, key=lambda o: o.score or 0)]
     scale_labels = [question.label(code) for code in scale_codes]
-    neutral = [o.code for o in question.options if o.group == "neutral"]
-    records = []
-    row_labels = []
+    side = {o.code: o.group for o in question.options}
+    records, marks, row_labels = [], [], []
     for row_label, table in tables:
-        indexed = table.set_index("code")
         base_n = int(table.attrs.get("respondents", 0))
         label = f"{row_label} (n = {base_n})"
         row_labels.append(label)
-        left = -sum(float(indexed.loc[c, "share"]) for c in scale_codes if (question.option(c).group == "disagree"))
-        left -= sum(float(indexed.loc[c, "share"]) for c in neutral) / 2
-        start = left
+        by_code = {row.code: row for row in table.itertuples(index=False)}
+        cells = {code: by_code[code] for code in scale_codes}
+        withheld = {code for code, cell in cells.items() if _is_withheld(cell)}
+        shares = {code: 0.0 if code in withheld or not base_n else float(cell.share) for code, cell in cells.items()}
+        neutral = [c for c in scale_codes if side[c] == "neutral"]
+        half = 0.0 if set(neutral) & withheld else sum(shares[c] for c in neutral) / 2
+        position = {}
+        left = -half
+        for code in neutral:
+            position[code] = (left, left + shares[code])
+            left += shares[code]
+        outward = {"disagree": -half, "agree": half}
+        for code in reversed(scale_codes):  # disagreement: from the middle out to the left
+            if side[code] == "disagree" and code not in withheld:
+                position[code] = (outward["disagree"] - shares[code], outward["disagree"])
+                outward["disagree"] -= shares[code]
+        for code in scale_codes:  # agreement: from the middle out to the right
+            if side[code] == "agree" and code not in withheld:
+                position[code] = (outward["agree"], outward["agree"] + shares[code])
+                outward["agree"] += shares[code]
         for code in scale_codes:
-            share = float(indexed.loc[code, "share"]) if base_n else 0.0
-            records.append(
-                {
-                    "row": label,
-                    "code": code,
-                    "label": question.label(code),
-                    "count": int(indexed.loc[code, "count"]),
-                    "base": base_n,
-                    "share": round(share, 6),
-                    "start": round(start, 6),
-                    "end": round(start + share, 6),
-                    "interval": _interval_text(indexed.loc[code, "ci_low"], indexed.loc[code, "ci_high"]),
-                    "share_text": percent(share) if share >= LIKERT_LABEL_MIN else "",
-                    "order": scale_codes.index(code),
-                }
-            )
-            start += share
+            cell = cells[code]
+            fields = _cell_fields(cell, intervals=True)
+            start, end = position.get(code, (None, None)) if code not in withheld else (None, None)
+            records.append({
+                "row": label, "code": code, "label": question.label(code), **fields,
+                "start": None if start is None else round(start, 6), "end": None if end is None else round(end, 6),
+                "share_text": fields["share_text"] if code not in withheld and shares[code] >= LIKERT_LABEL_MIN else "",
+                "order": scale_codes.index(code),
+            })
+        if withheld:
+            marks.append({"row": label, "x": round(outward["agree"], 6), "text": SUPPRESSED_MARK})
     base = alt.Chart(alt.Data(values=records))
     bars = base.mark_bar(height={"band": 0.7}).encode(
         y=alt.Y("row:N", sort=row_labels, title=None),
@@ -290,9 +335,17 @@ def likert_bars(
              color=alt.condition(f"indexof({LIKERT_WHITE_TEXT}, datum.order) >= 0", alt.value("white"),
                                  alt.value(TEXT_COLOUR)))
     zero = alt.Chart(alt.Data(values=[{"x": 0}])).mark_rule(color=TEXT_COLOUR).encode(x="x:Q")
-    chart = alt.layer(bars, text, zero).properties(width=WIDTH - 120, height=alt.Step(34))
+    layers = [bars, text, zero]
+    if marks:
+        layers.append(alt.Chart(alt.Data(values=marks)).mark_text(align="left", dx=4, color=TEXT_COLOUR).encode(
+            y=alt.Y("row:N", sort=row_labels), x="x:Q", text="text:N"))
+    chart = alt.layer(*layers).properties(width=WIDTH - 120, height=alt.Step(34))
     total_base = int(tables[0][1].attrs.get("respondents", 0)) if tables else 0
     subtitle = [base_note(total_base), "% of respondents in each row; disagreement to the left, agreement to the right."]
+    if marks:
+        subtitle.append(withheld_note()[:-1] + "; the row's other segments close up towards the middle.")
+    if note:
+        subtitle.append(note)
     return _finish(chart, wrap(question.wording), subtitle, meta.source_line(total_base))
 
 
@@ -306,9 +359,11 @@ def group_comparison_bars(
 ) -> alt.TopLevelMixin:
     """Side-by-side bars per option for each group (e.g. pharma vs other sectors), with intervals.
 
-    `table` is `tabulate.by_group(...)` after `policy.suppress_breakdown`: suppressed
-    cells carry no bar and are labelled instead, so that no count under `MIN_CELL` is shown.
+    `table` is a published breakdown (`Chapter.sector_breakdown`): a withheld cell carries no
+    bar and no number, only the mark. Shares of mentions have no intervals.
     """
+    percent_of = table.attrs.get("percent_of", RESPONDENTS)
+    intervals = percent_of != MENTIONS
     group_codes = list(dict.fromkeys(table["group_code"]))
     bases = {g: int(table.loc[table["group_code"] == g, "base"].max()) for g in group_codes}
     group_names = {
@@ -320,27 +375,12 @@ def group_comparison_bars(
     for row in table.itertuples(index=False):
         if row.code not in option_codes:
             continue
-        suppressed = bool(getattr(row, "suppressed", False))
-        share = None if suppressed or pd.isna(row.share) else round(float(row.share), 6)
-        records.append(
-            {
-                "code": row.code,
-                "label": row.label,
-                "group": group_names[row.group_code],
-                "count": None if suppressed or pd.isna(row.count) else int(row.count),
-                "base": int(row.base),
-                "share": share,
-                "ci_low": None if share is None else round(float(row.ci_low), 6),
-                "ci_high": None if share is None else round(float(row.ci_high), 6),
-                "interval": "suppressed" if share is None else _interval_text(row.ci_low, row.ci_high),
-                "share_text": (SUPPRESSED_MARK if suppressed else "") if share is None else percent(row.share),
-                "text_x": 0 if share is None else round(float(row.ci_high), 6),
-            }
-        )
+        records.append({"code": row.code, "label": row.label, "group": group_names[row.group_code],
+                        **_cell_fields(row, intervals=intervals)})
     domain = [group_names[g] for g in group_codes]
     colour = alt.Color("group:N", title=group_title, sort=domain,
                        scale=alt.Scale(domain=domain, range=[SECTOR_COLOURS.get(g, GREY) for g in group_codes]))
-    upper = max([r["ci_high"] for r in records if r["ci_high"] is not None] + [0.05])
+    upper = max([r["text_x"] for r in records] + [0.05])
     x_max = min(1.0, math.ceil((upper + 0.1) * 10) / 10)
     base = alt.Chart(alt.Data(values=records)).encode(
         y=alt.Y("label:N", sort=labels, title=None, axis=alt.Axis(labelLimit=LABEL_LIMIT)),
@@ -349,20 +389,20 @@ def group_comparison_bars(
     bars = base.mark_bar(height={"band": 0.85}).encode(
         x=alt.X("share:Q", title=None, scale=alt.Scale(domain=[0, x_max]), axis=alt.Axis(format="%", tickCount=5)),
         color=colour,
-        tooltip=[alt.Tooltip("group:N", title=group_title)] + _tooltip(),
+        tooltip=[alt.Tooltip("group:N", title=group_title)] + _tooltip(percent_of=percent_of),
     )
-    rules = base.mark_rule(color=TEXT_COLOUR).encode(x="ci_low:Q", x2="ci_high:Q")
-    text = base.mark_text(align="left", dx=4, fontSize=11).encode(x="text_x:Q", text="share_text:N")
-    chart = alt.layer(bars, rules, text).properties(
-        width=WIDTH - LABEL_LIMIT // 2, height=alt.Step(BAR_STEP * 0.6)
-    )
+    layers = [bars]
+    if intervals:
+        layers.append(base.mark_rule(color=TEXT_COLOUR).encode(x="ci_low:Q", x2="ci_high:Q"))
+    layers.append(base.mark_text(align="left", dx=4, fontSize=11).encode(x="text_x:Q", text="share_text:N"))
+    chart = alt.layer(*layers).properties(width=WIDTH - LABEL_LIMIT // 2, height=alt.Step(BAR_STEP * 0.6))
     total = sum(bases.values())
     subtitle = [
         f"Base: respondents answering in each group (n = {total}; " + ", ".join(group_names.values()) + ").",
-        percent_of_note(table.attrs.get("percent_of", RESPONDENTS), question.is_multi)
-        + f" Lines show {LEVEL} intervals (Wilson).",
-        f"{SUPPRESSED_MARK} = suppressed: fewer than {MIN_CELL} respondents, or a cell that would reveal one.",
+        percent_of_note(percent_of, question.is_multi) + (f" Lines show {LEVEL} intervals (Wilson)." if intervals else ""),
     ]
+    if any(r["count"] is None for r in records):
+        subtitle.append(withheld_note())
     return _finish(chart, wrap(question.wording), subtitle, meta.source_line(total))
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from fractions import Fraction
 from typing import Any
 
 import pandas as pd
@@ -47,7 +48,7 @@ def _cell(column: str, value: Any, suppressed: bool) -> Any:
     if pd.isna(value):
         return ""
     if column in PERCENT_COLUMNS:
-        return f"{float(value) * 100:.1f}%"
+        return percent(value, 1)  # the one rounding: half up on the decimal value, as in the prose and charts
     if column in {"count", "base"}:
         return int(value)
     return str(value)
@@ -60,10 +61,11 @@ def _is_mentions(table: pd.DataFrame) -> bool:
 def display_table(table: pd.DataFrame) -> dict:
     """The numbers behind a chart, as readers see them in the data table and the CSV.
 
-    Aggregates only: a figure never carries respondent rows. Suppressed cells
-    (small-base policy) are blanked here as well as on the chart. For a share of
-    mentions the base is the number of mentions, and no interval is given (one
-    respondent's mentions are not independent; the chart draws none either).
+    Aggregates only: a figure never carries respondent rows. Withheld cells
+    (small-base policy) read `SUPPRESSED_MARK` here as on the chart. Percentages to one
+    decimal, rounded by `phrasing.percent` as everywhere else. For a share of mentions the
+    base is the number of mentions, and no interval is given (one respondent's mentions are
+    not independent; the chart draws none either).
     """
     columns = [c for c in DISPLAY_COLUMNS if c in table.columns]
     if "group_label" in columns and "row" in columns:
@@ -85,18 +87,37 @@ def _sentence(text: str) -> str:
     return text if text.endswith((".", "?", "!")) else text + "."
 
 
-def _pct(share: float) -> str:
-    return percent(share)  # rounded half up, as in the prose
+def _pct(count: Any, base: Any) -> str:
+    """A share as the reader sees it everywhere: exact from its counts, rounded half up (`phrasing.percent`)."""
+    return percent(Fraction(int(count), int(base)))
+
+
+def _withheld(table: pd.DataFrame) -> pd.Series:
+    if "suppressed" in table.columns:
+        return table["suppressed"].astype(bool)
+    return pd.Series(False, index=table.index)
 
 
 def _leaders(table: pd.DataFrame, top: int) -> str:
-    """'Sales 80%, Customer feedback 46%': the largest shares, suppressed cells left out."""
-    shown = table
-    if "suppressed" in shown.columns:
-        shown = shown[~shown["suppressed"].astype(bool)]
-    shown = shown.dropna(subset=["share"])
-    ranked = shown[shown["share"] > 0].sort_values("share", ascending=False, kind="stable").head(top)
-    return ", ".join(f"{row.label} {_pct(row.share)}" for row in ranked.itertuples())
+    """'Sales 80%, Customer feedback 46%': the largest shares, as far as no withheld cell could be among them.
+
+    A withheld cell is never named; a visible option is named only while its count exceeds the
+    largest value the published numbers allow any withheld cell (`bound_high`), so that "largest"
+    says nothing about a withheld cell.
+    """
+    withheld = _withheld(table)
+    ceiling = -1
+    if withheld.any():
+        bounds = table.loc[withheld, "bound_high"] if "bound_high" in table.columns else pd.Series(dtype="Int64")
+        ceiling = int(bounds.max()) if len(bounds.dropna()) else int(table["base"].max())
+    shown = table[~withheld].dropna(subset=["share"])
+    ranked = shown[shown["count"] > 0].sort_values("count", ascending=False, kind="stable")
+    named = []
+    for row in ranked.itertuples():
+        if len(named) == top or int(row.count) <= ceiling:
+            break
+        named.append(f"{row.label} {_pct(row.count, row.base)}")
+    return ", ".join(named) if named else SUPPRESSED_MARK
 
 
 def _base_of(table: pd.DataFrame) -> int | None:
@@ -104,11 +125,23 @@ def _base_of(table: pd.DataFrame) -> int | None:
 
 
 def _net_agreement(table: pd.DataFrame) -> str | None:
-    """'50% agree, 17% neither, 33% disagree' for an agreement scale (option groups agree/neutral/disagree)."""
+    """'50% agree, 17% neither, 33% disagree' for an agreement scale (option groups agree/neutral/disagree).
+
+    A total that would add up a withheld cell reads `SUPPRESSED_MARK` instead.
+    """
     if "group" not in table.columns or not set(table["group"]) <= set(AGREEMENT_GROUPS) or "share" not in table.columns:
         return None
-    totals = table.groupby("group", sort=False)["share"].sum()
-    return ", ".join(f"{_pct(totals[g])} {AGREEMENT_GROUPS[g]}" for g in AGREEMENT_GROUPS if g in totals.index)
+    withheld = _withheld(table)
+    parts = []
+    for group, words in AGREEMENT_GROUPS.items():
+        rows = table["group"] == group
+        if not rows.any():
+            continue
+        if withheld[rows].any():
+            parts.append(f"{SUPPRESSED_MARK} {words}")
+        else:
+            parts.append(f"{_pct(table.loc[rows, 'count'].sum(), table['base'].max())} {words}")
+    return ", ".join(parts)
 
 
 def describe(kind: str, title: str, base: int | None, table: pd.DataFrame, *, top: int = 3) -> str:
@@ -118,7 +151,8 @@ def describe(kind: str, title: str, base: int | None, table: pd.DataFrame, *, to
     - a chart by group (e.g. sector): each group's base and its leading options;
     - an agreement scale by row: each row's base and its agree / neither / disagree totals;
     - a diagram: the labels it connects.
-    Suppressed cells (small-base policy) are never named with a number.
+    Withheld cells (small-base policy) are never named with a number, nor added into one, nor
+    ranked; the text then says what the mark stands for.
     """
     parts = [f"{kind}: {_sentence(title)}"]
     mentions = _is_mentions(table)
@@ -135,14 +169,16 @@ def describe(kind: str, title: str, base: int | None, table: pd.DataFrame, *, to
     by = "group_label" if "group_label" in table.columns else "row" if "row" in table.columns else None
     if by is None:
         parts.append(f"Largest: {_leaders(table, top)}.")
-        return " ".join(parts)
-    summaries = []
-    for name, rows in table.groupby(by, sort=False):
-        n = _base_of(rows)
-        label = str(name) if f"n = {n}" in str(name) or n is None else f"{name} (n = {n})"
-        net = _net_agreement(rows)
-        summaries.append(f"{label}: {net if net else _leaders(rows, min(top, 2))}")
-    parts.append("; ".join(summaries) + ".")
+    else:
+        summaries = []
+        for name, rows in table.groupby(by, sort=False):
+            n = _base_of(rows)
+            label = str(name) if f"n = {n}" in str(name) or n is None else f"{name} (n = {n})"
+            net = _net_agreement(rows)
+            summaries.append(f"{label}: {net if net else _leaders(rows, min(top, 2))}")
+        parts.append("; ".join(summaries) + ".")
+    if _withheld(table).any():
+        parts.append(f"{SUPPRESSED_MARK}: withheld under the small-base policy.")
     return " ".join(parts)
 
 
