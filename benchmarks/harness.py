@@ -347,8 +347,9 @@ def synthetic_export(ws: Workspace, n: int) -> Path:
 
     folder = ws.root / "waves" / f"n{n}" / SYNTH_WAVE  # the folder is named after the wave, as validation expects
     if not (folder / RESPONSES_FILE).is_file():
-        frame = synth.generate(load_codebook(ws.source / "data" / "codebook.yml"), n, seed=SEED, wave=SYNTH_WAVE)
-        synth.write_wave(folder, frame, wave=SYNTH_WAVE, seed=SEED)
+        codebook = load_codebook(ws.source / "data" / "codebook.yml")
+        frame = synth.generate(codebook, n, seed=SEED, wave=SYNTH_WAVE)
+        synth.write_wave(folder, frame, wave=SYNTH_WAVE, seed=SEED, codebook=codebook)
         del frame
     return folder / RESPONSES_FILE
 

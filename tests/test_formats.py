@@ -314,3 +314,48 @@ def test_dropped_columns_say_why_and_never_hold_a_value(tmp_path, codebook):
     assert dropped["panel_contact"] == "recipient or panel field (personal data)"
     assert dropped["ResponseId"].startswith("the survey tool's respondent id")
     assert dt.date(2022, 7, 1).isoformat() not in " ".join(dropped)
+
+
+# ------------------------------------------------------------------ kam wave, as the analyst runs it
+
+
+@pytest.fixture(scope="module")
+def book_copy(tmp_path_factory):
+    """What `kam wave` reads: the book's sources (a copy: the command takes the copy's writer lock)."""
+    import shutil
+
+    from kamsurvey.build.website import NOT_SOURCES
+
+    book = tmp_path_factory.mktemp("book") / "book"
+    shutil.copytree(tx.ROOT, book, ignore=shutil.ignore_patterns(*NOT_SOURCES), symlinks=True)
+    return book
+
+
+@pytest.mark.parametrize("name", list(BUILDERS))
+def test_kam_wave_takes_each_export_as_it_comes(tmp_path, codebook, book_copy, name):
+    """`kam wave --check` imports and validates each tool's file exactly as the tool wrote it: the right number of
+    respondents, the dates from the export's own timestamps or refused until given (never guessed), and no personal
+    or typed value printed."""
+    import subprocess
+    import sys
+
+    built = build(name, codebook, tmp_path)
+    dated = import_responses(built.path, codebook, "2023").fieldwork is not None
+
+    def kam_wave(*extra: str) -> tuple[int, str]:
+        result = subprocess.run([sys.executable, "-m", "kamsurvey", "wave", "--book", str(book_copy), "--wave", "2023",
+                                 "--data", str(built.path), "--check", *extra],
+                                capture_output=True, text=True, timeout=600)
+        return result.returncode, result.stdout + result.stderr
+
+    code, said = kam_wave()
+    assert leaks(built.secrets, said) == []
+    if not dated:
+        assert code == 1 and "no response timestamps" in said and "dates are never guessed" in said, said
+        code, said = kam_wave("--fieldwork-start", "2022-07-01", "--fieldwork-end", "2022-09-30")
+    assert code == 0, said
+    assert "OK: 112 respondents, 10 questions" in said
+    assert ("Fieldwork dates read from the export" in said) == dated
+    assert "nothing was changed (--check)" in said
+    assert leaks(built.secrets, said) == []
+    assert not (book_copy / "data" / "waves" / "2023").exists()

@@ -48,7 +48,8 @@ def git(repo: Path, *args: str) -> str:
 
 
 def make_wave(repo: Path, wave: str, data: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
-    extra = " ".join(["--published", PUBLISHED, *args])
+    dates = [] if "--fieldwork-start" in args else ["--fieldwork-start", f"{wave}-03-01", "--fieldwork-end", f"{wave}-05-31"]
+    extra = " ".join(["--published", PUBLISHED, *dates, *args])  # an export without timestamps needs its dates
     # STAMP: this environment counts as installed. Never let make install the copy into it: `pip install -e .` of
     # the copy would point this environment's kamsurvey at the temporary copy
     installed = repo.parent / "venv-installed"
@@ -124,7 +125,7 @@ def test_make_wave_succeeds_reporting_each_step(published):
 def test_only_the_new_wave_the_chapters_and_the_register_changed(repo, published):
     changed = {line[3:] for line in git(repo, "status", "--porcelain", "--untracked-files=all").splitlines()}
     chapters = {f"chapters/{p.name}" for p in (repo / "chapters").glob("*.ipynb")}
-    wave_files = {f"data/waves/2023/{name}" for name in ("responses.csv", "wave.yml", "README.md")}
+    wave_files = {f"data/waves/2023/{name}" for name in ("responses.csv", "wave.yml", "README.md", "mapping.yml")}
     archives = {f"editions/{wave}.{kind}" for wave in ("2022", "2023") for kind in ("tar.gz", "sha256")}
     assert changed == chapters | wave_files | archives | {"data/editions.yml", "CITATION.cff"}
     assert 'version: "2023"' in (repo / "CITATION.cff").read_text(encoding="utf-8")
@@ -292,9 +293,8 @@ def test_a_run_killed_while_switching_in_is_completed_by_the_next_command(repo, 
     assert not (repo / journal.JOURNAL).exists() and not (repo / "_build" / ".staging").exists()
     changed = {line[3:] for line in git(repo, "status", "--porcelain", "--untracked-files=all").splitlines()}
     chapters = {f"chapters/{p.name}" for p in (repo / "chapters").glob("*.ipynb")}
-    assert {f"data/waves/2025/{n}" for n in ("responses.csv", "wave.yml", "README.md")} | {
-        "data/editions.yml", "CITATION.cff", "editions/2025.tar.gz", "editions/2025.sha256"} <= changed <= (
-        chapters | {f"data/waves/2025/{n}" for n in ("responses.csv", "wave.yml", "README.md")} | {
-            "data/editions.yml", "CITATION.cff", "editions/2025.tar.gz", "editions/2025.sha256"})
+    wave_files = {f"data/waves/2025/{n}" for n in ("responses.csv", "wave.yml", "README.md", "mapping.yml")}
+    published = {"data/editions.yml", "CITATION.cff", "editions/2025.tar.gz", "editions/2025.sha256"}
+    assert wave_files | published <= changed <= chapters | wave_files | published
     assert '<meta name="kam-edition" content="2025">' in (repo / "_build" / "site" / "index.html").read_text()
     assert 'version: "2025"' in (repo / "CITATION.cff").read_text(encoding="utf-8")

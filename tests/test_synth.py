@@ -19,7 +19,7 @@ from wavekit import add_option
 
 
 def write_wave(tmp_path, frame, wave="2023", seed=0):
-    return synth.write_wave(tmp_path / wave, frame, wave=wave, seed=seed)
+    return synth.write_wave(tmp_path / wave, frame, wave=wave, seed=seed, codebook=load_codebook(DATA / "codebook.yml"))
 
 
 @pytest.mark.parametrize("n, seed, options", [

@@ -168,16 +168,35 @@ def test_valid_wave_passes_with_typed_columns(tmp_path, book):
     assert set(typed["targets_set__none"].dropna().unique()) <= {0, 1}
 
 
-def test_question_left_out_entirely_passes(tmp_path, book):
+def declared(frame: pd.DataFrame, *not_asked: str) -> dict:
+    return {**meta_for(frame, WAVE), "not_asked": list(not_asked)}
+
+
+def test_question_declared_not_asked_passes(tmp_path, book):
     frame = valid_rows(book)
     frame = frame.drop(columns=book["downsides"].columns(WAVE) + ["sector"])
-    _, typed = read_wave(write_wave(tmp_path, frame), book)
+    _, typed = read_wave(write_wave(tmp_path, frame, declared(frame, "downsides", "sector")), book)
     assert "sector" not in typed.columns and not any(c.startswith("downsides__") for c in typed.columns)
+
+
+def test_a_missing_question_not_declared_not_asked_is_an_error(tmp_path, book):
+    """A file that lost a column must not publish "not asked" as a fact (issue 15)."""
+    frame = valid_rows(book).drop(columns=["sector"])
+    problem = only(problems_of(write_wave(tmp_path, frame), book), column="sector")
+    assert problem.row == 1 and "missing column: question sector is not in the file" in str(problem)
+    assert "listed under not_asked in wave.yml" in problem.expected
+
+
+def test_a_question_declared_not_asked_must_have_no_column_and_exist(tmp_path, book):
+    frame = valid_rows(book)
+    problems = problems_of(write_wave(tmp_path, frame, declared(frame, "sector", "no_such_question")), book)
+    assert "declares it not asked" in only(problems, column="sector").expected
+    assert only(problems, column="not_asked").value == "no_such_question"
 
 
 def test_skip_target_left_out_with_its_source_passes(tmp_path, book):
     frame = valid_rows(book).drop(columns=["bonus_size"])
-    read_wave(write_wave(tmp_path, frame), book)
+    read_wave(write_wave(tmp_path, frame, declared(frame, "bonus_size")), book)
 
 
 def test_blank_lines_crlf_bom_and_quotes_are_read_and_lines_still_right(tmp_path, book):
@@ -712,7 +731,7 @@ def test_check_header_keeps_the_first_of_a_repeated_column_and_lists_the_questio
     first = list(frame.columns).index("sector") + 1
     frame.insert(len(frame.columns), "sector", "other", allow_duplicates=True)
     check = _Checker("r.csv", None, MAX_PER_CHECK)
-    raw, questions = check_header(check, frame, book, WAVE)
+    raw, questions = check_header(check, frame, book, WAVE, not_asked=["downsides"])
     assert [p.issue for p in check.problems] == [f"duplicate column (fields {first} and {len(frame.columns)} of the header)"]
     assert list(raw.columns) == [c for c in book.columns(WAVE) if not c.startswith("downsides__")]
     assert raw["sector"].tolist() == valid_rows(book)["sector"].tolist()

@@ -30,5 +30,6 @@ def write_synthetic_wave(data: Path, wave: str, *, n: int, seed: int, **options)
 
     from kamsurvey.data import synth
 
-    frame = synth.generate(load_codebook(data / "codebook.yml"), n, seed=seed, wave=wave, **options)
-    return synth.write_wave(data / "waves" / wave, frame, wave=wave, seed=seed)
+    codebook = load_codebook(data / "codebook.yml")
+    frame = synth.generate(codebook, n, seed=seed, wave=wave, **options)
+    return synth.write_wave(data / "waves" / wave, frame, wave=wave, seed=seed, codebook=codebook)

@@ -110,6 +110,9 @@ def _date(text: str) -> dt.date:
 
 
 EPILOG = "Exit status: 0 published; 1 a step failed (nothing was changed); 2 usage error."
+MAPPING_FILE = "mapping.yml"
+FIELDWORK_FROM = {"given": "as given when the wave was published", "export": "the export's own timestamps: "
+                  "the first and the last response kept", "article": "the published article's words"}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -117,9 +120,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="the new wave's id, e.g. 2023 (its folder under data/waves/): 1 to 40 letters, digits, '.', '_', '-'")
     parser.add_argument("--data", required=True, type=data_file, help="the responses: .csv or .xlsx, codes or labels")
     parser.add_argument("--title", help="the survey's title (default: the previous wave's, with its year replaced)")
-    parser.add_argument("--fieldwork-start", type=_date, help="first day of fieldwork, YYYY-MM-DD (default: the "
-                        "previous wave's, moved on by the years between the waves, when wave ids are years)")
-    parser.add_argument("--fieldwork-end", type=_date, help="last day of fieldwork, YYYY-MM-DD (default: as above)")
+    parser.add_argument("--fieldwork-start", type=_date, help="first day of fieldwork, YYYY-MM-DD (default: the day "
+                        "of the first response kept, from the export's own timestamps; required when it has none)")
+    parser.add_argument("--fieldwork-end", type=_date, help="last day of fieldwork, YYYY-MM-DD (default: the day of the "
+                        "last response kept, as above)")
     parser.add_argument("--population", help="who was surveyed (default: the previous wave's population)")
     parser.add_argument("--source", help="the source line under charts (default: the previous wave's)")
     parser.add_argument("--provenance", choices=("original", "reconstructed"), default="original",
@@ -138,32 +142,40 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="a mapping file saying which column is which question or option (kamsurvey.data.mapping)")
     parser.add_argument("--include-incomplete", action="store_true",
                         help="keep the responses the survey tool marks unfinished (left out by default)")
+    parser.add_argument("--check", action="store_true",
+                        help="import and validate only, print what was found, and change nothing (try an export first)")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="chapters executed at once (default: cores)")
     parser.add_argument("--book", type=Path, default=Path("."), help="the book's folder (default: here)")
 
 
-def _shift_years(day: dt.date, years: int) -> dt.date:
-    try:
-        return day.replace(year=day.year + years)
-    except ValueError:  # 29 February into a year without it
-        return day.replace(year=day.year + years, day=28)
-
-
-def wave_metadata(args, previous, n: int, published: dt.date) -> tuple[dict, list[str]]:
-    """wave.yml for the new wave from the options, defaults from the previous wave; and notes on what was assumed."""
+def fieldwork_dates(args, found) -> tuple[dt.date, dt.date, str, list[str]]:
+    """(start, end, source, notes): the dates given on the command line, else the export's own timestamps (`found`,
+    a `kamsurvey.data.fieldwork.Fieldwork` or None). Never guessed: with neither, the import stops and says so."""
     notes = []
-    start, end = args.fieldwork_start, args.fieldwork_end
-    if start is None or end is None:
-        if previous is None or not (args.wave.isdigit() and previous.wave.isdigit()):
-            raise StepFailed("import", "give --fieldwork-start and --fieldwork-end: there is no previous wave whose "
-                             "dates could be moved on by whole years")
-        years = int(args.wave) - int(previous.wave)
-        start = start or _shift_years(previous.fieldwork_start, years)
-        end = end or _shift_years(previous.fieldwork_end, years)
-        notes.append(f"Fieldwork dates were not given; assumed {start} to {end}, the {previous.wave} wave's dates "
-                     f"moved on by {years} year{'s' if years != 1 else ''}.")
+    given = (args.fieldwork_start, args.fieldwork_end)
+    if all(given):
+        start, end, source = *given, "given"
+        if found is not None and (found.start < start or found.end > end):
+            notes.append(f"The export's responses run from {found.start} to {found.end}, outside the fieldwork dates "
+                         f"given ({start} to {end}).")
+    elif any(given):
+        raise StepFailed("import", "give both --fieldwork-start and --fieldwork-end, or neither (the dates are then "
+                         "read from the export's own timestamps)")
+    elif found is not None:
+        start, end, source = found.start, found.end, "export"
+        notes.append(f"Fieldwork dates read from the export: {found.source}.")
+    else:
+        raise StepFailed("import", "the export has no response timestamps to date the fieldwork by: give "
+                         "--fieldwork-start and --fieldwork-end (YYYY-MM-DD); dates are never guessed")
     if start > end:
         raise StepFailed("import", f"fieldwork ends ({end}) before it starts ({start})")
+    return start, end, source, notes
+
+
+def wave_metadata(args, previous, result, published: dt.date) -> tuple[dict, list[str]]:
+    """wave.yml for the new wave from the options and the import (`result`), text defaults from the previous wave;
+    and notes on where the dates came from."""
+    start, end, dates_from, notes = fieldwork_dates(args, result.fieldwork)
     title = args.title
     if not title:
         if previous is not None and previous.wave in previous.title:
@@ -178,9 +190,10 @@ def wave_metadata(args, previous, n: int, published: dt.date) -> tuple[dict, lis
                                     "against the codebook and published by kam wave.")
     meta = {
         "wave": args.wave, "title": title,
-        "fieldwork": {"start": start.isoformat(), "end": end.isoformat()},
-        "population": population, "n": n, "source": source,
+        "fieldwork": {"start": start.isoformat(), "end": end.isoformat(), "source": dates_from},
+        "population": population, "n": len(result.responses), "source": source,
         "provenance": args.provenance, "provenance_note": note, "published": published.isoformat(),
+        "not_asked": list(result.not_asked),
     }
     return meta, notes
 
@@ -192,7 +205,8 @@ def wave_readme(meta: dict, *, data: Path, digest: str, description: str, compar
         f"{meta['title']}: {meta['n']:,} respondents. Published {meta['published']} with `make wave` "
         f"(kam wave).",
         "",
-        f"- **Fieldwork:** {meta['fieldwork']['start']} to {meta['fieldwork']['end']}",
+        f"- **Fieldwork:** {meta['fieldwork']['start']} to {meta['fieldwork']['end']} "
+        f"({FIELDWORK_FROM[meta['fieldwork']['source']]})",
         f"- **Population:** {' '.join(meta['population'].split())}",
         f"- **Source:** {meta['source']}",
         f"- **Provenance:** {meta['provenance']}. {meta['provenance_note']}",
@@ -200,8 +214,15 @@ def wave_readme(meta: dict, *, data: Path, digest: str, description: str, compar
         f"- **Compared with:** the {compare_with} wave" if compare_with else "- **Compared with:** no earlier wave",
     ]
     lines += [f"- **Note:** {note}" for note in notes]
-    lines += ["", "`responses.csv` follows the data contract (see `kamsurvey/validate.py`); "
-              f"`kam validate data/waves/{meta['wave']}` checks it against the codebook.", ""]
+    lines += ["", "`responses.csv` follows the data contract (see `kamsurvey/data/validate.py`); "
+              f"`kam validate data/waves/{meta['wave']}` checks it against the codebook.",
+              "", f"`{MAPPING_FILE}` says which column of the export was read as which question or option, and "
+              "which columns were dropped. Review it; correct it and pass it back with `--mapping` to import a "
+              "later export of the same survey the same way.",
+              "", "Personal data in the export (names, e-mail and IP addresses, locations, timestamps, the tool's "
+              "own ids, panel and custom fields) was dropped when it was read and is stored nowhere: not in this "
+              "folder, not on the website. Respondents have new, neutral ids. Text typed into \"Other\" or an "
+              "open answer is not kept either: the answer counts as \"Other\".", ""]
     return "\n".join(lines)
 
 
@@ -247,11 +268,12 @@ def publish(args) -> int:
         except ImportFailed as failure:
             raise StepFailed("import", str(failure)) from None
         previous = read_meta(data, compare_with or current.wave) if (compare_with or current.wave) else None
-        meta, notes = wave_metadata(args, previous, len(result.responses), published)
+        meta, notes = wave_metadata(args, previous, result, published)
         target = wave_dir(data, wave)
         write_responses(result.responses, target / RESPONSES_FILE)
+        result.mapping.write(target / MAPPING_FILE)  # for review; `--mapping` takes it back for the next wave
         # what is said about the import later; the imported rows themselves are not needed any more
-        described, questions, left_out = result.describe(), len(result.layout), list(result.left_out)
+        described, questions, left_out = result.describe(), len(result.layout), list(result.not_asked)
         del result
         (target / WAVE_FILE).write_text(wave_yaml(meta), encoding="utf-8")
         with args.data.open("rb") as source:
@@ -270,6 +292,9 @@ def publish(args) -> int:
                              "line 2 is the first respondent; the problems are in the data, fix them in the export)") from None
         say(f"      OK: {meta['n']:,} respondents, {questions} questions"
             + (f"; not asked in this wave: {', '.join(left_out)}" if left_out else ""))
+        if args.check:
+            say(f"Checked: the {wave} wave would import and validate as above; nothing was changed (--check).")
+            return 0
         release_memory()  # the chapters' kernels need it more than this process, which only waits for them now
 
         say(f"[3/5] execute: every chapter for wave {wave}" + (f", compared with {compare_with}" if compare_with else ""))

@@ -954,6 +954,8 @@ def wave_yaml(meta: Mapping[str, Any]) -> str:
     text += f'wave: "{meta["wave"]}"\n'
     text += f"title: {scalar(meta['title'])}\n"
     text += f"fieldwork:\n  start: {meta['fieldwork']['start']}\n  end: {meta['fieldwork']['end']}\n"
+    if meta["fieldwork"].get("source"):
+        text += f"  source: {meta['fieldwork']['source']}\n"
     text += folded("population", meta["population"])
     text += f"n: {int(meta['n'])}\n"
     text += f"source: {scalar(meta['source'])}\n"
@@ -961,4 +963,6 @@ def wave_yaml(meta: Mapping[str, Any]) -> str:
     text += folded("provenance_note", meta["provenance_note"])
     if meta.get("published"):
         text += f"published: {meta['published']}\n"
+    if meta.get("not_asked"):
+        text += "not_asked: [" + ", ".join(str(q) for q in meta["not_asked"]) + "]\n"
     return text

@@ -47,7 +47,7 @@ from __future__ import annotations
 
 import difflib
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Collection, Sequence
 
 import numpy as np
 import pandas as pd
@@ -200,8 +200,12 @@ def check_responses(
     lines: Sequence[int] | np.ndarray | None = None,
     max_per_check: int = MAX_PER_CHECK,
     also: Sequence[Problem] = (),
+    not_asked: Collection[str] = (),
 ) -> list[Problem]:
     """Every problem with a responses table; no I/O.
+
+    `not_asked` lists the questions this wave's questionnaire left out (wave.yml's `not_asked`):
+    they must have no column, and every other question of the codebook must have its columns.
 
     Problems are in line order (header first), each "N more rows like these" line after
     the rows; `also` (problems met while reading the file) is merged into that order.
@@ -214,7 +218,7 @@ def check_responses(
     """
     check = _Checker(str(file), None if lines is None else np.asarray(lines), max_per_check)
     check.problems.extend(also)
-    raw, questions = check_header(check, raw, codebook, wave)
+    raw, questions = check_header(check, raw, codebook, wave, not_asked)
     if len(raw) == 0:
         check.file_problem(None, "one line per respondent after the header", "no respondents: the file has a header line but no data rows")
         return check.result()
@@ -231,21 +235,22 @@ def check_responses(
 # --------------------------------------------------------------------------- the header
 
 
-def check_header(check: _Checker, raw: pd.DataFrame, codebook: Codebook, wave: str | None) -> tuple[pd.DataFrame, list[Question]]:
+def check_header(check: _Checker, raw: pd.DataFrame, codebook: Codebook, wave: str | None,
+                 not_asked: Collection[str] = ()) -> tuple[pd.DataFrame, list[Question]]:
     """Problems of the header line; the frame with each column once, and the questions it has.
 
     The header decides what every later check can look at, so its problems are found
     first and name the fix at the level of a column: a typo gets the closest column, an
     option of a later wave says when it was first offered, a question partly present
-    lists the columns it lacks. A question left out entirely is allowed (the book says
-    "not asked in this wave").
+    lists the columns it lacks. A question left out entirely must be declared in wave.yml's
+    `not_asked`: a file that lost a column would otherwise publish "not asked" as a fact.
     """
     raw = _without_repeated_columns(check, raw)
     header = [str(c) for c in raw.columns]
     _check_column_names(check, header, codebook, wave)
     if ID_COLUMN not in header:
         check.file_problem(ID_COLUMN, "a respondent_id column naming each respondent", "missing column", row=1)
-    return raw, _questions_present(check, set(header), codebook, wave)
+    return raw, _questions_present(check, set(header), codebook, wave, set(not_asked))
 
 
 def _without_repeated_columns(check: _Checker, raw: pd.DataFrame) -> pd.DataFrame:
@@ -299,14 +304,24 @@ def _report_unknown_column(check: _Checker, name: str, codebook: Codebook, wave_
     check.file_problem(name, expected, issue, row=1)
 
 
-def _questions_present(check: _Checker, present: set[str], codebook: Codebook, wave: str | None) -> list[Question]:
-    """The questions with any column in the file; the missing columns of one partly present are reported."""
+def _questions_present(check: _Checker, present: set[str], codebook: Codebook, wave: str | None,
+                       not_asked: set[str]) -> list[Question]:
+    """The questions with any column in the file; a question missing though not declared not asked, one declared
+    not asked though present, and the missing columns of one partly present are reported."""
     questions: list[Question] = []
+    left_out: list[Question] = []
     for question in codebook:
         wanted = question.columns(wave)
         have = [c for c in wanted if c in present]
+        if question.id in not_asked:
+            if have:
+                check.file_problem(have[0], f"no column for {question.id}: wave.yml declares it not asked in this wave "
+                                   "(remove its columns, or take it out of not_asked)",
+                                   f"columns of a question declared not asked ({len(have)} of {len(wanted)})", row=1)
+            continue
         if not have:
-            continue  # left out of this wave: allowed, the book says "not asked in this wave"
+            left_out.append(question)
+            continue
         questions.append(question)
         for missing in (c for c in wanted if c not in present):
             check.file_problem(
@@ -315,8 +330,14 @@ def _questions_present(check: _Checker, present: set[str], codebook: Codebook, w
                 f"missing column: question {question.id} is partly present ({len(have)} of {len(wanted)} option columns)",
                 row=1,
             )
-    if not questions:
+    if not questions:  # not a wave that left questions out: a file of something else (one line says so)
         check.file_problem(None, "the columns of at least one question of the codebook", "no question columns in the header", row=1)
+        return questions
+    for question in left_out:
+        check.file_problem(question.column(question.codes(wave)[0]) if question.is_multi else question.id,
+                           f"the column{'s' if question.is_multi else ''} of {question.id}, or {question.id} listed "
+                           "under not_asked in wave.yml if this wave did not ask it",
+                           f"missing column: question {question.id} is not in the file", row=1)
     return questions
 
 
@@ -639,9 +660,15 @@ def read_wave(wave_dir: str | Path, codebook: Codebook) -> tuple[dict, pd.DataFr
     response_problems = list(read_problems)
     if raw is not None:
         response_problems = check_responses(
-            raw, codebook, file=str(wave_dir / RESPONSES_FILE), wave=wave_dir.name, lines=lines, also=read_problems
+            raw, codebook, file=str(wave_dir / RESPONSES_FILE), wave=wave_dir.name, lines=lines, also=read_problems,
+            not_asked=_declared_not_asked(raw_meta),
         )
     meta_problems = list(problems)
+    unknown = [q for q in _declared_not_asked(raw_meta) if q not in codebook]
+    if unknown:
+        line = key_lines.get(("not_asked",)) if isinstance(key_lines, dict) else None
+        meta_problems.append(Problem(str(wave_dir / WAVE_FILE), line, None, "not_asked", ", ".join(unknown),
+                                     "question ids of the codebook: " + ", ".join(codebook.ids()), "unknown question"))
     if raw_meta is not None:
         meta_problems += check_meta(
             raw_meta,
@@ -654,6 +681,12 @@ def read_wave(wave_dir: str | Path, codebook: Codebook) -> tuple[dict, pd.DataFr
     if all_problems:
         raise WaveValidationError(all_problems, wave_dir=wave_dir)
     return dict(raw_meta), typed_frame(raw, codebook)
+
+
+def _declared_not_asked(raw_meta: Any) -> tuple[str, ...]:
+    """The question ids wave.yml declares not asked (its own check reports a malformed list)."""
+    declared = raw_meta.get("not_asked") if isinstance(raw_meta, dict) else None
+    return tuple(str(q) for q in declared) if isinstance(declared, list) else ()
 
 
 # --------------------------------------------------------------------------- the command
