@@ -44,7 +44,7 @@ COMMANDS = {
     "clean": ("kamsurvey.build.clean", "remove everything built (_build/), under the writer lock"),
     "validate": ("kamsurvey.data.validate", "check a wave's wave.yml and responses.csv against the codebook"),
     "synth": ("kamsurvey.data.synth", "write a synthetic wave: seeded, valid, any size"),
-    "reconstruct": ("kamsurvey.data.reconstruction", "rebuild the 2022 respondents from the article's figures"),
+    "reconstruct": ("kamsurvey.build.reconstruct", "rebuild the 2022 respondents from the article's figures, and the range of every number"),
     "cite": ("kamsurvey.report.citation", "print the BibTeX of the book and its editions, or check CITATION.cff"),
     "serve": ("kamsurvey.site.serve", "preview the built site at http://127.0.0.1:PORT/ (the standard library's server)"),
     "bench": ("kambench.harness", "time the new-wave command, the no-op build and large waves (minutes)"),

@@ -49,21 +49,13 @@ Method
    continuous random scores the optimum is unique, so the output does not depend
    on the solver's path: the same bytes are written on every run.
 
-Usage
------
-    kam reconstruct            # write data/waves/2022/responses.csv
-    kam reconstruct --out F    # write elsewhere
-    kam reconstruct --check    # regenerate to a temp file, compare bytes (exit 1 if different)
-    kam reconstruct --counts   # markdown count tables of the file (for its README)
+Usage: `kam reconstruct` (kamsurvey/build/reconstruct.py) writes the file, with the ranges every
+quantity could take on any data that fits the article (kamsurvey/analysis/feasible.py), and
+`kam reconstruct --check` regenerates both and compares bytes.
 """
 
 from __future__ import annotations
 
-import argparse
-import filecmp
-import sys
-import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
@@ -71,8 +63,7 @@ import pandas as pd
 from scipy.optimize import Bounds, LinearConstraint, milp
 from scipy.sparse import coo_array
 
-from kamsurvey.data.codebook import Codebook, load_codebook
-from kamsurvey.data.importer import write_responses
+from kamsurvey.data.codebook import Codebook
 
 CODEBOOK = Path("data") / "codebook.yml"
 OUT = Path("data") / "waves" / "2022" / "responses.csv"
@@ -176,16 +167,25 @@ def _draw_ticks(rng: np.random.Generator, score: np.ndarray, zeros: int, total: 
 
 
 class Program:
-    """Sparse builder for the integer program: named binary variables and linear constraints."""
+    """Sparse builder for an integer program: named variables (binary unless told) and linear constraints.
+
+    `kamsurvey.analysis.feasible` builds its programs with it too, with integer counts as variables.
+    """
 
     def __init__(self) -> None:
         self.index: dict[tuple, int] = {}
         self.cost: list[float] = []
         self.rows: list[tuple[dict[int, float], float, float]] = []
+        self.lower: list[float] = []
+        self.upper: list[float] = []
+        self.integer: list[int] = []
 
-    def var(self, key: tuple, score: float = 0.0) -> int:
+    def var(self, key: tuple, score: float = 0.0, *, low: float = 0, high: float = 1, integer: bool = True) -> int:
         self.index[key] = len(self.cost)
         self.cost.append(score)
+        self.lower.append(low)
+        self.upper.append(high)
+        self.integer.append(int(integer))
         return self.index[key]
 
     def add(self, terms: dict[tuple, float], low: float, high: float) -> None:
@@ -195,7 +195,7 @@ class Program:
             row[j] = row.get(j, 0.0) + coef
         self.rows.append((row, low, high))
 
-    def solve(self) -> np.ndarray:
+    def constraints(self) -> LinearConstraint:
         data, ii, jj, lows, highs = [], [], [], [], []
         for i, (row, low, high) in enumerate(self.rows):
             for j, coef in row.items():
@@ -205,12 +205,14 @@ class Program:
             lows.append(low)
             highs.append(high)
         matrix = coo_array((data, (ii, jj)), shape=(len(self.rows), len(self.cost))).tocsr()
-        n = len(self.cost)
+        return LinearConstraint(matrix, np.asarray(lows, dtype=float), np.asarray(highs, dtype=float))
+
+    def solve(self) -> np.ndarray:
         result = milp(
             c=-np.asarray(self.cost),  # milp minimises; we maximise the scores
-            constraints=LinearConstraint(matrix, np.asarray(lows), np.asarray(highs)),
-            integrality=np.ones(n),
-            bounds=Bounds(np.zeros(n), np.ones(n)),
+            constraints=self.constraints(),
+            integrality=np.asarray(self.integer),
+            bounds=Bounds(np.asarray(self.lower, dtype=float), np.asarray(self.upper, dtype=float)),
             options={"mip_rel_gap": 0.0, "presolve": True},
         )
         if result.status != 0 or result.x is None:
@@ -400,35 +402,3 @@ def counts_markdown(frame: pd.DataFrame, codebook: Codebook) -> str:
             lines.append(f"| {name} | {int(chosen.sum())} | " + " | ".join(map(str, by_sector)) + " |")
         blocks.append("\n".join(lines))
     return "\n\n".join(blocks) + "\n"
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--codebook", type=Path, default=CODEBOOK, help=f"the codebook (default: {CODEBOOK})")
-    parser.add_argument("--out", type=Path, default=OUT, help=f"where to write the CSV (default: {OUT})")
-    parser.add_argument("--check", action="store_true",
-                        help="regenerate to a temporary file and compare its bytes with --out; exit 1 if they differ")
-    parser.add_argument("--counts", action="store_true",
-                        help="print markdown tables of the counts in --out (for data/waves/2022/README.md) and exit")
-
-
-def command(args: argparse.Namespace) -> int:
-    codebook = load_codebook(args.codebook)
-    if args.counts:
-        print(counts_markdown(pd.read_csv(args.out, dtype=str, keep_default_na=False), codebook), end="")
-        return 0
-
-    started = time.perf_counter()
-    frame = reconstruct(codebook)
-    elapsed = time.perf_counter() - started
-    if args.check:
-        with tempfile.TemporaryDirectory() as tmp:
-            fresh = Path(tmp) / "responses.csv"
-            write_responses(frame, fresh)
-            if not args.out.exists() or not filecmp.cmp(fresh, args.out, shallow=False):
-                print(f"{args.out}: differs from a fresh reconstruction (or is missing)", file=sys.stderr)
-                return 1
-        print(f"{args.out}: identical to a fresh reconstruction ({elapsed:.1f} s)")
-        return 0
-    write_responses(frame, args.out)
-    print(f"wrote {args.out} ({len(frame)} respondents, {elapsed:.1f} s)")
-    return 0
