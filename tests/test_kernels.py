@@ -207,3 +207,36 @@ def test_the_default_provisioner_is_set_on_a_factory_made_before_and_put_back(mo
         assert os.environ[kernels.DEFAULT_PROVISIONER_ENV] == kernels.PROVISIONER
     assert factory.default_provisioner_name == "local-provisioner"
     assert os.environ[kernels.DEFAULT_PROVISIONER_ENV] == "local-provisioner"
+
+
+def test_the_server_does_not_outlive_a_run_killed_with_sigkill(tmp_path):
+    """kill -9 of the command that started a kernel server sends it nothing; the server stops by itself (Linux's
+    parent-death signal, and its loop watching its parent) instead of running forever."""
+    import signal
+    import subprocess
+
+    starter = (
+        "import sys, time\n"
+        "from kamsurvey.build import kernels\n"
+        "server = kernels.KernelServer()\n"
+        "server.__enter__()\n"
+        "print(server.process.pid, flush=True)\n"
+        "time.sleep(600)\n"
+    )
+    process = subprocess.Popen([sys.executable, "-c", starter], stdout=subprocess.PIPE, text=True)
+    try:
+        server_pid = int(process.stdout.readline())
+        assert psutil.pid_exists(server_pid)
+        process.send_signal(signal.SIGKILL)
+        process.wait(timeout=10)
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            if not psutil.pid_exists(server_pid) or psutil.Process(server_pid).status() == psutil.STATUS_ZOMBIE:
+                break
+            time.sleep(0.1)
+        else:
+            psutil.Process(server_pid).kill()
+            pytest.fail("the kernel server outlived the run that started it")
+    finally:
+        if process.poll() is None:
+            process.kill()

@@ -792,3 +792,15 @@ def test_script_ok_problems_and_usage(tmp_path, book):
     assert helped.returncode == 0 and "wave_dir" in helped.stdout
 
 
+
+
+def test_kam_validate_never_sends_a_files_control_bytes_to_the_terminal(tmp_path, book):
+    """A column name, id or cell holding an escape sequence is printed escaped, whatever part of the message it is in."""
+    frame = valid_rows(book)
+    frame = frame.rename(columns={"sector": "sector\x1b]0;pwned\x07"})
+    frame.loc[frame.index[0], "respondent_id"] = "R\x1b[31m1"
+    set_cell(frame, 1, "reflects_job", "agree\x1b[2J")
+    result = run_script(str(write_wave(tmp_path, frame)), "--codebook", str(CODEBOOK))
+    assert result.returncode == 1
+    assert "\x1b" not in result.stdout + result.stderr and "\x07" not in result.stdout
+    assert "sector\\x1b]0;pwned\\x07" in result.stdout and "agree\\x1b[2J" in result.stdout

@@ -361,6 +361,20 @@ def _become_kernel(request: dict, server_cwd: str, closing: list[socket.socket])
             os._exit(code)
 
 
+def _stop_with_parent() -> int:
+    """Ask Linux for SIGTERM when the process that started the server dies (even by kill -9), so that neither the
+    server nor its kernels outlive a run; returns the parent's pid, which the serving loop also watches."""
+    parent = os.getppid()
+    try:
+        import ctypes
+
+        PR_SET_PDEATHSIG = 1
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    except (OSError, AttributeError):  # not Linux/glibc: the loop's parent check still stops it
+        pass
+    return parent
+
+
 def serve(path: str, *, warm: dict | None = None) -> int:
     stopping = False
 
@@ -369,6 +383,7 @@ def serve(path: str, *, warm: dict | None = None) -> int:
         stopping = True
 
     signal.signal(signal.SIGTERM, stop)
+    parent = _stop_with_parent()
     for name in PRELOAD:
         importlib.import_module(name)
     if warm:
@@ -392,7 +407,7 @@ def serve(path: str, *, warm: dict | None = None) -> int:
     os.dup2(2, 1)  # the kernels' stdout is the terminal's, not the pipe the ready line went through
     server_cwd = os.getcwd()
     children: dict[int, socket.socket] = {}
-    while not stopping:
+    while not stopping and os.getppid() == parent:  # a parent killed with -9 sends no signal
         _reap(children)
         try:
             connection, _ = listener.accept()

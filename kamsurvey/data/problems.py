@@ -36,23 +36,29 @@ class Problem:
     unit: str = "line"
 
     def location(self) -> str:
-        where = str(self.file)
+        where = printable(self.file)
         if self.row is not None:
             where += f", {self.unit} {self.row}"
             if self.respondent_id:
-                where += f" (respondent {self.respondent_id})"
+                where += f" (respondent {printable(self.respondent_id)})"
         if self.column is not None:
             kind = "key" if str(self.file).endswith((".yml", ".yaml")) else "column"
-            where += f", {kind} {self.column}" if self.column != "" else f", {kind} '' (no name)"
+            where += f", {kind} {printable(self.column)}" if self.column != "" else f", {kind} '' (no name)"
         return where
 
     def __str__(self) -> str:
         text = self.location() + ": "
         if self.issue:
-            text += self.issue + ": "
+            text += printable(self.issue) + ": "
         if self.value is not None:
             text += f"got {quote_value(self.value)}; "
-        return text + f"expected {self.expected}"
+        return text + f"expected {printable(self.expected)}"
+
+
+def printable(text: Any) -> str:
+    """Text from a file (a column name, a respondent id, a file name) with nothing a terminal would act on: an escape
+    sequence, a new line or a control byte is shown escaped (\\x1b), never sent to the terminal."""
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in str(text))
 
 
 def quote_value(value: Any) -> str:
@@ -60,8 +66,7 @@ def quote_value(value: Any) -> str:
     act on (an escape sequence in a data cell, a new line, a byte of a binary file read as text: shown escaped)."""
     if isinstance(value, str):
         shown = value if len(value) <= 80 else value[:77] + "..."
-        return "'" + "".join("\\'" if c == "'" else c if c.isprintable() else c.encode("unicode_escape").decode("ascii")
-                             for c in shown) + "'"
+        return "'" + printable(shown).replace("'", "\\'") + "'"
     return repr(value)
 
 
