@@ -232,13 +232,19 @@ class Workspace:
         site = self.source / build_site.SITE
         editions = [e.wave for e in load_editions(self.source / "data")]
         if all((site / build_site.EDITIONS_DIR / str(w) / "index.html").is_file() for w in editions):
-            shutil.copytree(site, self.template / build_site.SITE, symlinks=True)
+            # _build/site is a link to the served version (kamsurvey.build.website): the copy takes what it serves
+            shutil.copytree(site.resolve(), self.template / build_site.SITE, symlinks=True)
         else:
             say("  (this checkout has no built site: building it once in the template)")
             measure([self.python, "-m", "kamsurvey", "site"], cwd=self.template, env=self.env(self.template),
                     log=self.root / "logs" / "template-site.log")
-        for cache in ("jupyter_execute", ".doctrees", "html", build_site.FIGURE_CACHE, build_site.WAVE_CACHE, ".stamps"):
-            shutil.rmtree(self.template / "_build" / cache, ignore_errors=True)
+        for cache in ("jupyter_execute", ".doctrees", "html", ".versions", build_site.FIGURE_CACHE,
+                      build_site.WAVE_CACHE, ".stamps"):
+            path = self.template / "_build" / cache
+            if path.is_symlink():
+                path.unlink()
+            else:
+                shutil.rmtree(path, ignore_errors=True)
 
     def fresh_copy(self, name: str) -> Path:
         target = self.root / "runs" / name
