@@ -238,6 +238,11 @@ class Workspace:
             say("  (this checkout has no built site: building it once in the template)")
             measure([self.python, "-m", "kamsurvey", "site"], cwd=self.template, env=self.env(self.template),
                     log=self.root / "logs" / "template-site.log")
+            served = self.template / build_site.SITE
+            if served.is_symlink():  # a real folder in the template: its versions are dropped below
+                target = served.resolve()
+                served.unlink()
+                shutil.copytree(target, served, symlinks=True)
         for cache in ("jupyter_execute", ".doctrees", "html", ".versions", build_site.FIGURE_CACHE,
                       build_site.WAVE_CACHE, ".stamps"):
             path = self.template / "_build" / cache
