@@ -12,11 +12,10 @@ does not collect names. The text typed into "Other" stands in place of a label.
 
 from __future__ import annotations
 
-from kamsurvey.data.formats.export import SUBMITTED_ONLY, Export, Field
-from kamsurvey.data.formats.tables import body, named
-from kamsurvey.data.personal import metadata_role
+from kamsurvey.data.formats.export import Export
+from kamsurvey.data.formats.tables import form_export, named
 from kamsurvey.data.problems import Problem
-from kamsurvey.data.readers import Table, column_letter
+from kamsurvey.data.readers import Table
 
 NAME = "microsoft-forms"
 TITLE = "Microsoft Forms workbook"
@@ -29,8 +28,4 @@ def looks_like(table: Table) -> bool:
 
 
 def read(table: Table, file: str) -> tuple[Export | None, list[Problem]]:
-    fields = [Field(i, name.strip() or column_letter(i), name.strip(), role=metadata_role(name))
-              for i, name in enumerate(table.header)]
-    cells, lines = body(table, 0)
-    return Export(NAME, file, table.unit, fields, cells, lines, SUBMITTED_ONLY, separator=SEPARATOR,
-                  other_in_place=True, sheet=table.sheet, notes=list(table.notes)), []
+    return form_export(table, file, name=NAME, separator=SEPARATOR), []

@@ -5,7 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from kamsurvey.data.readers import Column, Table
+from kamsurvey.data.formats.export import SUBMITTED_ONLY, Export, Field
+from kamsurvey.data.personal import metadata_role
+from kamsurvey.data.readers import Column, Table, column_letter
 
 
 def header_row(table: Table, k: int) -> list[str]:
@@ -33,3 +35,13 @@ def named(table: Table, names: list[str]) -> list[str]:
 
     wanted = {compact(n) for n in names}
     return [h for h in table.header if compact(h) in wanted]
+
+
+def form_export(table: Table, file: str, *, name: str, separator: str) -> Export:
+    """A form tool's sheet (Google Forms, Microsoft Forms): one header row of metadata columns and question titles,
+    only submitted responses, several answers joined by `separator`, typed "Other" text in place of a label."""
+    fields = [Field(i, header.strip() or column_letter(i), header.strip(), role=metadata_role(header))
+              for i, header in enumerate(table.header)]
+    cells, lines = body(table, 0)
+    return Export(name, file, table.unit, fields, cells, lines, SUBMITTED_ONLY, separator=separator,
+                  other_in_place=True, sheet=table.sheet, notes=list(table.notes))
