@@ -33,7 +33,7 @@ help:
 	@echo "make test     everything CI checks (editions' archives, unit tests, nbval, -W book build, browser tests)"
 	@echo "make wave WAVE=2023 DATA=export.csv   publish a new survey wave"
 	@echo "make lock     regenerate requirements.txt, the one exact lock, from pyproject.toml's dependency groups"
-	@echo "make briefing the one-page key findings, figure PNGs and citation in _build/briefing/"
+	@echo "make briefing the briefing kit of the built edition (slide deck, print PDF, figures, key findings) in _build/briefing/"
 	@echo "make serve    preview the built site at http://127.0.0.1:8000/ (PORT=8080 for another port)"
 	@echo "make bench    time our path against plain jupyter-book, the no-op rebuild and waves up to 1,000,000 (_build/bench/)"
 

@@ -335,9 +335,12 @@ def test_every_download_link_resolves_to_a_file_of_its_type(browser, server, sit
             assert data, href
             if href.endswith(".csv"):
                 assert kind == "text/csv", href
-                text = data.decode("utf-8")
+                assert data.startswith(b"\xef\xbb\xbf"), href
+                text = data.decode("utf-8-sig")
                 assert text.splitlines()[0].startswith("Option") or text.splitlines()[0].startswith("Group"), href
                 assert "respondent_id" not in text
+            elif href.endswith(".txt"):
+                assert kind == "text/plain" and data.decode("utf-8-sig").startswith("Figure "), href
             elif href.endswith(".svg"):
                 assert kind == "image/svg+xml" and data.lstrip().startswith(b"<svg"), href
             elif href.endswith(".png"):
@@ -345,7 +348,7 @@ def test_every_download_link_resolves_to_a_file_of_its_type(browser, server, sit
             else:
                 pytest.fail(f"unexpected download {href}")
             checked += 1
-    assert checked >= 3 * 13
+    assert checked >= 4 * 13
 
 
 def test_code_is_hidden_with_a_toggle_per_cell(browser, server):

@@ -123,7 +123,7 @@ def test_every_figure_has_its_downloads(site):
                 path = (site / name).parent / href
                 assert path.resolve().is_relative_to(site.resolve()) and path.stat().st_size > 0, (name, href)
                 kinds[path.suffix] = path.read_bytes()
-            assert set(kinds) == {".csv", ".svg", ".png"}, (name, block["id"], kinds.keys())
+            assert set(kinds) == {".csv", ".txt", ".svg", ".png"}, (name, block["id"], kinds.keys())
             width, _ = png_size(kinds[".png"])
             assert width >= 1600, (block["id"], width)
             assert kinds[".svg"].lstrip().startswith(b"<svg"), block["id"]
@@ -134,7 +134,8 @@ def test_every_figure_has_its_downloads(site):
 def test_figure_csv_holds_the_data_table_and_only_aggregates(site):
     allowed = set(figures.DISPLAY_COLUMNS.values()) | {"Mentions (all options)", "Share of mentions"}
     for path in sorted((site / "figures").glob("*.csv")):
-        rows = list(csv.reader(io.StringIO(path.read_text(encoding="utf-8"))))
+        assert path.read_bytes()[:3] == b"\xef\xbb\xbf", path.name  # Excel reads UTF-8 with a byte-order mark
+        rows = list(csv.reader(io.StringIO(path.read_text(encoding="utf-8-sig"))))
         header, body = rows[0], rows[1:]
         assert set(header) <= allowed, (path.name, header)
         assert 0 < len(body) < 40, (path.name, len(body))
@@ -145,7 +146,7 @@ def test_slide_images_are_slide_sized_and_carry_title_base_and_source(site):
         width, height = png_size(path.read_bytes())
         assert width >= 1600 and height >= 400, (path.name, width, height)
     # What is drawn into the PNG is the chart's spec: the same title, base and source as the SVG.
-    svg = (site / "figures" / "fig-most-important.svg").read_text(encoding="utf-8")
+    svg = (site / "figures" / f"fig-most-important_{citation.load_citation(ROOT).current.wave}.svg").read_text(encoding="utf-8")
     for words in ("most important factor", "n = 112", "Source:"):
         assert words in svg
 

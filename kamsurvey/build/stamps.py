@@ -29,10 +29,12 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from kamsurvey.build import lock
+from kamsurvey.site import printed
 
 STAMPS = Path("_build") / ".stamps"
 SKIPPED_PARTS = {"__pycache__", ".ipynb_checkpoints"}
@@ -50,6 +52,9 @@ class Step:
     rewritten: tuple[str, ...] = ()
     # folders that must hold a page for every document of the table of contents
     pages: tuple[str, ...] = ()
+    # (what, function): tools of the machine the output depends on, found by the function (e.g. the Chromium
+    # that prints the edition's PDF: installing it later makes the step run again)
+    tools: tuple[tuple[str, Callable[[], str | None]], ...] = ()
     description: str = field(default="", compare=False)
 
 
@@ -67,6 +72,7 @@ STEPS: dict[str, Step] = {
         outputs=("_build/html/index.html",),
         pages=("_build/html",),
         env=("KAM_EDITION",),
+        tools=(("print browser", printed.find_chromium),),  # the briefing kit's PDF is printed with it, if found
         description="the current edition built by jupyter-book",
     ),
     "site": Step(
@@ -94,6 +100,8 @@ def fingerprint(root: Path, step: Step, command: list[str], *, leave_out: tuple[
     digest.update(("\0".join(command) + "\0\0").encode())
     for name in step.env:
         digest.update(f"{name}={os.environ.get(name, '')}\0".encode())
+    for what, find in step.tools:
+        digest.update(f"tool {what}={find() or ''}\0".encode())
     for path in input_files(root, step.present):
         if path not in left_out:
             digest.update(b"present\0" + str(path.relative_to(root)).encode() + b"\0")

@@ -1,15 +1,20 @@
 """Rendering figures (SVG, PNG) and the Vega bundle with vl-convert, cached, and in parallel.
 
-The Sphinx extension (`kamsurvey.site.sphinx_ext`) writes each figure's static SVG and its PNG
-download from the Vega-Lite spec the chapter stored, through a cache keyed by the spec
-(`_build/.kam-figure-cache/<key>.svg|png`): an unchanged figure is never rendered again.
+The Sphinx extension (`kamsurvey.site.sphinx_ext`) writes each figure's static SVG from the
+Vega-Lite spec the chapter stored, through a cache keyed by the spec
+(`_build/.kam-figure-cache/<key>.svg|png`): an unchanged figure is never rendered again. Its PNG
+download (`kamsurvey.site.downloads`) is the chart's SVG with the figure's number, permanent
+address and publisher drawn around it, rasterised and cached by that SVG's text
+(`<cache>/svg-<key>.png`); the slide deck uses the chart's own PNG.
 
 vl-convert renders one chart at a time per process (threads do not help: measured), and a
 fresh build has every figure to render (about 0.3 s each) plus the Vega bundle (about 3 s).
 So when the book's pages have been read, the figures that are not cached yet are rendered by
 a pool of processes, one per core, and the bundle is made in that pool while Sphinx is still
-reading (`Prerenderer`); the pages are then written from the cache. The bytes are the same as
-rendering them one by one (each file is written by one process, atomically).
+reading (`Prerenderer`); the pages are then written from the cache. The figures' PNG downloads
+are rasterised by a pool too, all at once, when the first page with a figure is written (figure
+numbers exist only then). The bytes are the same as rendering them one by one (each file is
+written by one process, atomically).
 
 This module imports nothing heavy (no pandas, no Sphinx): the pool's processes start fast.
 """
@@ -50,8 +55,8 @@ def render_svg(spec: dict) -> bytes:
 
 
 def render_png(svg: str) -> bytes:
-    """The PNG download, at least PNG_MIN_WIDTH pixels wide, rasterised from the chart's SVG
-    (the same bytes as vl-convert's vegalite_to_png at that scale, without running Vega again)."""
+    """A chart's PNG, at least PNG_MIN_WIDTH pixels wide, rasterised from its SVG (the same bytes as
+    vl-convert's vegalite_to_png at that scale, without running Vega again)."""
     import vl_convert
 
     width = svg_width(svg)
@@ -73,6 +78,32 @@ def cached(cache: Path, spec: dict, fmt: str) -> bytes:
     data = render_svg(spec) if fmt == "svg" else render_png(cached(cache, spec, "svg").decode("utf-8"))
     write_atomic(path, data)
     return data
+
+
+def rasterised(cache: Path, svg: str) -> bytes:
+    """Any SVG (a chart with its number and address drawn around it, say) as a PNG, cached by its text."""
+    path = cache / f"{svg_key(svg)}.png"
+    if path.exists():
+        return path.read_bytes()
+    data = render_png(svg)
+    write_atomic(path, data)
+    return data
+
+
+def is_rasterised(cache: Path, svg: str) -> bool:
+    return (cache / f"{svg_key(svg)}.png").exists()
+
+
+def svg_key(svg: str) -> str:
+    import vl_convert
+
+    return "svg-" + hashlib.sha256(f"{vl_convert.__version__}\0{svg}".encode()).hexdigest()[:20]
+
+
+def rasterise_into(cache: str, svg: str) -> str:
+    """A pool task: an SVG's PNG into the cache folder; returns its key."""
+    rasterised(Path(cache), svg)
+    return svg_key(svg)
 
 
 def render_into(cache: str, spec_json: str) -> str:
@@ -153,6 +184,11 @@ class Prerenderer:
             self._submit(render_into, str(self.cache), json.dumps(spec))
             queued += 1
         return queued
+
+    def rasterise(self, svgs: list[str]) -> None:
+        """Queue SVGs to rasterise into the cache (see `rasterised`)."""
+        for svg in dict.fromkeys(svgs):
+            self._submit(rasterise_into, str(self.cache), svg)
 
     def wait(self) -> list[BaseException]:
         """Wait for everything queued; the errors (the writer renders those figures itself)."""

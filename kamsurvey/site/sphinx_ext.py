@@ -42,6 +42,7 @@ from sphinx.util.osutil import relative_uri
 from kamsurvey.report import citation, figures
 
 from kamsurvey.site import citehtml, render
+from kamsurvey.site.downloads import write_figure_downloads
 from kamsurvey.data.editions import Edition, current_edition, editions_up_to, load_editions
 from kamsurvey.site.editions_index import EDITIONS_JS, editions_js
 
@@ -146,20 +147,10 @@ def visit_kam_figure_html(translator, node: kam_figure) -> None:
     fig_id = fig_id or payload["id"]
     docname = builder.current_docname
     page_uri = builder.get_target_uri(docname)
-    outdir = Path(builder.outdir)
 
     spec = payload["spec"]
     svg = _render_cached(app, spec, "svg")
-    png = _render_cached(app, spec, "png")
-    csv = figures.table_csv(payload["table"]).encode("utf-8")
-    files = {"csv": csv, "svg": svg, "png": png}
-    for ext, data in files.items():
-        _write_if_changed(outdir / "figures" / f"{fig_id}.{ext}", data)
-    downloads = {
-        "Data (CSV)": relative_uri(page_uri, f"figures/{fig_id}.csv"),
-        "Chart (SVG)": relative_uri(page_uri, f"figures/{fig_id}.svg"),
-        "Slide image (PNG)": relative_uri(page_uri, f"figures/{fig_id}.png"),
-    }
+    downloads = write_figure_downloads(app, payload, fig_id, page_uri)
     url = f"{stable_url(app, payload['wave'], page_uri)}#{fig_id}"
     static_svg = scope_svg_ids(svg.decode("utf-8"), fig_id)
     block = figures.figure_html(payload, svg=static_svg, downloads=downloads, cite=CITE_SLOT, figure_label=figure_label)
