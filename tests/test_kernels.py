@@ -240,3 +240,21 @@ def test_the_server_does_not_outlive_a_run_killed_with_sigkill(tmp_path):
     finally:
         if process.poll() is None:
             process.kill()
+
+
+def test_only_the_shutdown_race_of_ipykernel_is_kept_off_the_terminal():
+    import logging
+
+    import zmq
+
+    def record(error):
+        try:
+            raise error
+        except Exception:
+            return logging.LogRecord("tornado.general", logging.ERROR, __file__, 1,
+                                     "Uncaught exception in ZMQStream callback", None, sys.exc_info())
+
+    assert kernels._is_shutdown_race(record(zmq.ZMQError(zmq.ENOTSOCK)))
+    assert not kernels._is_shutdown_race(record(zmq.ZMQError(zmq.EAGAIN)))
+    assert not kernels._is_shutdown_race(record(ValueError("a real failure")))
+    assert not kernels._is_shutdown_race(logging.LogRecord("x", logging.ERROR, __file__, 1, "no exception", None, None))

@@ -37,6 +37,7 @@ import asyncio
 import gc
 import importlib
 import json
+import logging
 import os
 import pathlib
 import signal
@@ -316,6 +317,20 @@ def _read_request(connection: socket.socket) -> dict | None:
         return None
 
 
+def _is_shutdown_race(record: logging.LogRecord) -> bool:
+    """ipykernel 7.4 flushes stdout after handling a shutdown request on the control channel, and that flush can
+    reach a socket its IO thread has already closed (ENOTSOCK; ipykernel#1518 fixed the same race in another
+    path). Nothing is lost, the kernel is stopping, but tornado logs a traceback that reads like a failed run."""
+    error = record.exc_info[1] if record.exc_info else None
+    import zmq
+
+    return isinstance(error, zmq.ZMQError) and error.errno == zmq.ENOTSOCK
+
+
+def _quiet_shutdown_race() -> None:
+    logging.getLogger("tornado.general").addFilter(lambda record: not _is_shutdown_race(record))
+
+
 def _become_kernel(request: dict, server_cwd: str, closing: list[socket.socket]) -> None:
     """In the forked child: become `python -m ipykernel_launcher <args>` in the requested place. Never returns."""
     code = 1
@@ -344,6 +359,7 @@ def _become_kernel(request: dict, server_cwd: str, closing: list[socket.socket])
         # (the server's objects stay frozen: a collection that walked them would copy every page they are on)
         from ipykernel import kernelapp
 
+        _quiet_shutdown_race()
         kernelapp.launch_new_instance(argv=args)
         code = 0
     except SystemExit as stop:
