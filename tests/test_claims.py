@@ -214,8 +214,59 @@ def test_share_difference_between_sectors(codebook):
     result = evaluate_claim(BY_ID["bonus_10_to_20_more_in_pharma"], make_frame(codebook, rows), codebook)
     assert result.value == pytest.approx(0.75 - 0.25)
     assert result.status == DOES_NOT_HOLD  # 50 points is more than "a bit"
-    assert result.value_text == "+50 points (75% (3 of 4) vs 25% (1 of 4))"
+    assert result.value_text.startswith("+50 points (75% (3 of 4) vs 25% (1 of 4)); Boschloo's exact test p = ")
     assert result.n == 8
+
+
+class _Meta:
+    def __init__(self, reconstructed: bool):
+        self.reconstructed = reconstructed
+
+
+def _bonus_frame(codebook, pharma: tuple[int, int], other: tuple[int, int]) -> pd.DataFrame:
+    """Respondents with a cash bonus: (10-20%, under 10%) in pharma and in other sectors."""
+    rows = []
+    for sector, (middle, low) in (("pharma", pharma), ("other", other)):
+        rows += [respondent(sector=sector, bonus_size="10_to_20")] * middle + [respondent(sector=sector, bonus_size="under_10")] * low
+    return make_frame(codebook, rows)
+
+
+def test_a_directional_sector_statement_is_judged_by_its_test(codebook):
+    """'A bit more in pharma' (at most 15 points more): the direction alone is not enough where chance could give it."""
+    claim = BY_ID["bonus_10_to_20_more_in_pharma"]
+    assert claim.test == "exact"
+    noise = _bonus_frame(codebook, pharma=(18, 29), other=(10, 25))  # 38% against 29%: p about 0.4
+    result = evaluate_claim(claim, noise, codebook)
+    assert result.status == DOES_NOT_HOLD and 0.2 < result.p_value < 0.6
+    assert "chance alone could give this (Boschloo's exact test p = " in result.value_text
+    # a reconstruction's groups are its own choice: the direction is checked, the test is not
+    rebuilt = evaluate_claim(claim, noise, codebook, _Meta(reconstructed=True))
+    assert rebuilt.status == HOLDS and rebuilt.value_text.endswith("not tested: the groups are the reconstruction's choice")
+    assert rebuilt.p_value is None
+    # a clear difference within the words' range holds: 14 points on large groups
+    clear = _bonus_frame(codebook, pharma=(540, 1460), other=(250, 1750))
+    result = evaluate_claim(claim, clear, codebook, _Meta(reconstructed=False))
+    assert result.status == HOLDS and result.p_value < 0.05 and "Fisher's exact test p < 0.01" in result.value_text
+
+
+def test_a_test_needs_two_groups(tmp_path, codebook):
+    entry = {**GOOD, "measure": "share_difference", "versus": {"options": ["customer_profitability"]}, "test": "exact",
+             "allowed": {"min": 0.1}}
+    path = tmp_path / "claims.yml"
+    path.write_text(yaml.safe_dump({"claims": [entry]}, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(ClaimsError, match="test compares two groups of respondents"):
+        load_claims(path, codebook)
+
+
+def test_values_are_compared_with_their_range_exactly(codebook):
+    """23/80 - 27/80 is -0.05 exactly, at 'min: -0.05' (in floating point it is below)."""
+    assert 23 / 80 - 27 / 80 < -0.05
+    rows = [respondent(bonus_size="10_to_20")] * 27 + [respondent(bonus_size="20_to_40")] * 23
+    rows += [respondent(bonus_size="under_10")] * 30
+    result = evaluate_claim(BY_ID["bonus_20_plus_similar_number"], make_frame(codebook, rows), codebook)
+    assert result.status == HOLDS and result.value == pytest.approx(-0.05)
+    rows[-1] = respondent(bonus_size="10_to_20")  # 28/80 - 23/80: over 6 points, no longer "fairly similar"
+    assert evaluate_claim(BY_ID["bonus_20_plus_similar_number"], make_frame(codebook, rows), codebook).status == DOES_NOT_HOLD
 
 
 def test_allowed_text():

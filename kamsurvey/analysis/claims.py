@@ -21,8 +21,21 @@ question-based measure to a subset such as `{sector: pharma}`):
 - rank                        [ranks: [a, b]] options whose rank is a..b; allowed: {options: [...]}
 - not_in_top                  [top, group | options] how many of these are in the top k
 - all_in_group                [top, group] how many of the top k are outside the group
-- share_difference            [options | group, versus: {within | options | group | options_except}]
+- share_difference            [options | group, versus: {within | options | group | options_except}, test]
                               share minus the share it is compared with
+
+Values are compared with their range exactly: a share is the fraction count/base, and a bound
+the decimal the ledger writes (23/80 - 27/80 is exactly -0.05, at `min: -0.05`; in floating
+point it is -0.050000000000000044).
+
+`test: exact` makes a comparison of two groups (a share_difference whose `versus` names another
+`within`, e.g. pharma against other sectors) a statement about more than this sample: it holds
+only where the difference is in the range the words allow AND the exact test
+(`stats.compare_proportions`: Boschloo's, Fisher's for large groups) rejects "no difference" at
+the 5% level; a difference in the stated direction that chance could easily produce does not
+hold ("a bit more in pharma" is not borne out by 38% against 29% of 47 and 35). On a
+reconstructed wave the groups are the reconstruction's choice, so the test would test the
+reconstruction, not the article: the direction is checked, and the result says it was not tested.
 
 Ranks are competition ranks by count ("1224"): options tied at a boundary all
 share the better rank, so a tie can never silently confirm a top-k claim.
@@ -38,6 +51,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from fractions import Fraction
 from pathlib import Path
 from typing import Annotated, Any, Callable, Literal, Mapping
 
@@ -46,7 +60,7 @@ from pydantic import (BeforeValidator, Field, PlainValidator, StrictInt, Validat
                       model_validator)
 
 from kamsurvey.analysis import tabulate
-from kamsurvey.analysis.stats import Proportion
+from kamsurvey.analysis.stats import Proportion, compare_proportions
 from kamsurvey.data import yamlfile
 from kamsurvey.data.codebook import Codebook, Question, load_codebook
 from kamsurvey.data.problems import Problem
@@ -59,6 +73,7 @@ STATUSES = (HOLDS, DOES_NOT_HOLD, CANNOT_COMPUTE)
 
 SELECTORS = ("options", "options_except", "group")
 _COMMON = ("id", "section", "article_words", "question", "measure", "allowed", "reading", "vacuous", "loose")
+_EXACT_BOUND = {}  # a bound as the decimal the ledger writes, as an exact fraction (cached)
 # measure -> (required parameters, optional parameters, needs a question)
 MEASURES: dict[str, tuple[tuple[str, ...], tuple[str, ...], bool]] = {
     "respondents": ((), (), False),
@@ -71,8 +86,11 @@ MEASURES: dict[str, tuple[tuple[str, ...], tuple[str, ...], bool]] = {
     "rank": (("ranks",), ("within",), True),
     "not_in_top": (("top",), ("options", "group", "within"), True),
     "all_in_group": (("top", "group"), ("within",), True),
-    "share_difference": (("versus",), SELECTORS + ("within",), True),
+    "share_difference": (("versus",), SELECTORS + ("within", "test"), True),
 }
+#: `test` values: the exact test of two independent groups (see the module docstring)
+EXACT_TEST = "exact"
+TEST_LEVEL = 0.05
 SHARE_MEASURES = ("share_of_respondents", "share_of_mentions", "share_from_every_group")
 _NEEDS_SELECTOR = ("share_of_respondents", "share_of_mentions", "share_difference", "not_in_top")
 _NEEDS_MULTI = ("share_of_mentions", "mean_choices", "share_from_every_group")
@@ -99,18 +117,27 @@ class Allowed:
     options: tuple[str, ...] | None = None
 
     def admits(self, value: Any) -> bool:
+        """Is `value` in the range? A `Fraction` is compared exactly with each bound as the ledger writes it."""
         if self.options is not None:
             return isinstance(value, (list, tuple)) and sorted(value) == sorted(self.options)
         if self.equals is not None:
             return value == self.equals
         if isinstance(value, float) and math.isnan(value):
             return False
+        bound = _exact if isinstance(value, Fraction) else (lambda b: b)
         return (
-            (self.min is None or value >= self.min)
-            and (self.max is None or value <= self.max)
-            and (self.min_exclusive is None or value > self.min_exclusive)
-            and (self.max_exclusive is None or value < self.max_exclusive)
+            (self.min is None or value >= bound(self.min))
+            and (self.max is None or value <= bound(self.max))
+            and (self.min_exclusive is None or value > bound(self.min_exclusive))
+            and (self.max_exclusive is None or value < bound(self.max_exclusive))
         )
+
+
+def _exact(bound: float) -> Fraction:
+    """A bound as the decimal written in the ledger (0.05 is 1/20, not the binary float nearest to it)."""
+    if bound not in _EXACT_BOUND:
+        _EXACT_BOUND[bound] = Fraction(repr(float(bound)))
+    return _EXACT_BOUND[bound]
 
 
 @dataclass(frozen=True)
@@ -133,6 +160,7 @@ class Claim:
     field: str | None = None
     vacuous: str | None = None  # why the statement holds on any data: it tests nothing the data could break
     loose: str | None = None  # why the range is kept looser than the words might suggest
+    test: str | None = None  # EXACT_TEST: a comparison of two groups holds only where the exact test rejects
 
     def __hash__(self) -> int:  # mappings are not hashable; a claim is identified by its id
         return hash(self.id)
@@ -147,6 +175,7 @@ class ClaimResult:
     allowed_text: str = ""
     reason: str = ""
     n: int | None = None
+    p_value: float | None = None  # the exact test's, for a claim with `test` evaluated on original answers
 
 
 # --------------------------------------------------------------------------- loading
@@ -243,6 +272,7 @@ class _ClaimEntry(Schema):
     field: Text | None = Field(None, description="the name of a wave metadata field (e.g. fieldwork)")
     vacuous: Text | None = Field(None, description="why the statement holds on any data, as text")
     loose: Text | None = Field(None, description="why the range is looser than the words might suggest, as text")
+    test: Literal[EXACT_TEST] | None = Field(None, description=f"'{EXACT_TEST}': the exact test of the two groups")
 
     @field_validator("ranks")
     @classmethod
@@ -265,6 +295,9 @@ class _ClaimEntry(Schema):
             for position, group in enumerate(self.groups or ()):
                 found += _group_problems(group, question, ("groups", position))
         found += self._allowed(question)
+        if self.test is not None and (self.versus is None or self.versus.within is None or self.versus.within == self.within):
+            found.append(Invalid("test compares two groups of respondents", key=("test",), value=None,
+                                 expected="a share_difference whose versus names another within (e.g. {sector: other})"))
         raise_all(found)
         return self
 
@@ -487,6 +520,7 @@ def _claim(entry: _ClaimEntry) -> Claim:
         field=entry.field,
         vacuous=_words(entry.vacuous),
         loose=_words(entry.loose),
+        test=entry.test,
     )
 
 
@@ -507,13 +541,15 @@ def _plain(value: float) -> str:
     return f"{value:g}"
 
 
-def format_allowed(claim: Claim) -> str:
-    """The allowed range in words: '55%–60%', 'under 5%', 'exactly 112', ..."""
+def format_allowed(claim: Claim, codebook: Codebook | None = None) -> str:
+    """The allowed range in words: '55%–60%', 'under 5%', 'exactly 112', ...; options by their labels when the
+    codebook is given ('rank 1: Bonus (cash)')."""
     allowed = claim.allowed
     if allowed.options is not None:
         ranks = claim.ranks or (1, 1)
         where = f"rank {ranks[0]}" if ranks[0] == ranks[1] else f"ranks {ranks[0]}–{ranks[1]}"
-        return f"{where}: {', '.join(allowed.options)}"
+        names = [_option_name(codebook, claim.question, code) for code in allowed.options]
+        return f"{where}: {'; '.join(names) if codebook is not None else ', '.join(names)}"
     if allowed.equals is not None:
         return f"exactly {allowed.equals}"
     if claim.measure in SHARE_MEASURES:
@@ -534,6 +570,13 @@ def format_allowed(claim: Claim) -> str:
     if low[0] is not None:
         return f"{low[1]} {fmt(low[0])}"
     return f"{high[1]} {fmt(high[0])}"
+
+
+def _option_name(codebook: Codebook | None, question_id: str | None, code: str) -> str:
+    """An option as a reader knows it: its label (its code when no codebook is given)."""
+    if codebook is None or question_id is None or question_id not in codebook:
+        return code
+    return codebook[question_id].label(code)
 
 
 def _proportion_text(p: Proportion, what: str = "") -> str:
@@ -601,9 +644,10 @@ def _ranked(frame: pd.DataFrame, question: Question, wave: str | None) -> pd.Dat
     return table
 
 
-def _ranked_text(table: pd.DataFrame, codes: list[str]) -> str:
+def _ranked_text(table: pd.DataFrame, codes: list[str], question: Question) -> str:
+    """Options by their labels, each with its count: 'Sales (75); Customer feedback (58)'."""
     counts = table.set_index("code")["count"]
-    return "; ".join(f"{code} ({int(counts[code])})" for code in codes)
+    return "; ".join(f"{question.label(code)} ({int(counts[code])})" for code in codes)
 
 
 def _require_answers(frame: pd.DataFrame, question: Question, within: Mapping[str, str] | None) -> int:
@@ -636,22 +680,22 @@ def _compute(claim: Claim, frame: pd.DataFrame, codebook: Codebook, meta: Any, s
 
     if claim.measure == "share_of_respondents":
         p = tabulate.share_of_respondents(subset, question, _selected(_selectors(claim), subset, question, wave))
-        return p.share, _proportion_text(p), base
+        return _fraction(p), _proportion_text(p), base
     if claim.measure == "share_of_mentions":
         p = tabulate.share_of_mentions(subset, question, _selected(_selectors(claim), subset, question, wave))
         if p.base < 1:
             raise CannotCompute(f"base under 1: no options of {question.id} were ticked")
-        return p.share, _proportion_text(p, " mentions"), base
+        return _fraction(p), _proportion_text(p, " mentions"), base
     if claim.measure == "mean_choices":
         per = tabulate.choices_per_respondent(subset, question)
         mean = tabulate.mean_choices(subset, question)
-        return mean, f"{mean:.2f} per respondent ({int(per.sum())} ticks, {base} respondents)", base
+        return Fraction(int(per.sum()), base), f"{mean:.2f} per respondent ({int(per.sum())} ticks, {base} respondents)", base
     if claim.measure == "share_from_every_group":
         for group in claim.groups or ():
             if not [c for c in question.codes_in_group(group) if c in _present_codes(subset, question, wave, False)]:
                 raise CannotCompute(f"no option of group {group} of {question.id} is in this wave")
         p = tabulate.share_choosing_from_every_group(subset, question, claim.groups or ())
-        return p.share, _proportion_text(p), base
+        return _fraction(p), _proportion_text(p), base
     if claim.measure == "rank":
         table = _ranked(subset, question, wave)
         for code in claim.allowed.options or ():
@@ -661,20 +705,20 @@ def _compute(claim: Claim, frame: pd.DataFrame, codebook: Codebook, meta: Any, s
         if last > len(table):
             raise CannotCompute(f"{question.id} has only {len(table)} options in this wave")
         codes = table[(table["rank"] >= first) & (table["rank"] <= last)]["code"].tolist()
-        return codes, _ranked_text(table, codes) or "no option at these ranks (ties)", base
+        return codes, _ranked_text(table, codes, question) or "no option at these ranks (ties)", base
     if claim.measure in ("not_in_top", "all_in_group"):
         table = _ranked(subset, question, wave)
         if claim.top > len(table):
             raise CannotCompute(f"{question.id} has only {len(table)} options in this wave")
         top = table[table["rank"] <= claim.top]["code"].tolist()
-        top_text = f"top {claim.top}: {_ranked_text(table, top)}"
+        top_text = f"top {claim.top}: {_ranked_text(table, top, question)}"
         if claim.measure == "not_in_top":
             named = _selected(_selectors(claim), subset, question, wave)
             inside = [c for c in top if c in named]
-            what = f"group {claim.group}" if claim.group else ", ".join(named)
+            what = f"‘{codebook.group_label(claim.group)}’" if claim.group else ", ".join(question.label(c) for c in named)
             return len(inside), f"{len(inside)} of {what} in the {top_text}", base
         outside = [c for c in top if c not in question.codes_in_group(claim.group)]
-        return len(outside), f"{len(outside)} outside group {claim.group} in the {top_text}", base
+        return len(outside), f"{len(outside)} outside ‘{codebook.group_label(claim.group)}’ in the {top_text}", base
     if claim.measure == "share_difference":
         versus = dict(claim.versus or {})
         first_codes = _selected(_selectors(claim), subset, question, wave)
@@ -687,9 +731,11 @@ def _compute(claim: Claim, frame: pd.DataFrame, codebook: Codebook, meta: Any, s
             second_codes = first_codes
         first = tabulate.share_of_respondents(subset, question, first_codes)
         second = tabulate.share_of_respondents(other_frame, question, second_codes)
-        diff = first.share - second.share
-        text = f"{_points(diff)} ({_proportion_text(first)} vs {_proportion_text(second)})"
+        diff = _fraction(first) - _fraction(second)
+        text = f"{_points(float(diff))} ({_proportion_text(first)} vs {_proportion_text(second)})"
         n = base + other_base if other_within != claim.within else base
+        if claim.test == EXACT_TEST:
+            return diff, text, n, compare_proportions(first, second)
         return diff, text, n
     raise CannotCompute(f"measure {claim.measure} is not implemented")  # unreachable: checked on load
 
@@ -699,17 +745,36 @@ def evaluate_claim(claim: Claim, frame: pd.DataFrame, codebook: Codebook, meta: 
     """Compute the claim's measure on a wave's frame and say whether the article's words still hold.
 
     `subsets(within)`, if given, returns `tabulate.within(frame, codebook, within)`, e.g. from a
-    chapter's cache of the rows of each sector.
+    chapter's cache of the rows of each sector. The value is compared exactly (`Allowed.admits`);
+    `ClaimResult.value` keeps it as a float.
     """
-    allowed_text = format_allowed(claim)
+    allowed_text = format_allowed(claim, codebook)
     try:
-        value, value_text, n = _compute(claim, frame, codebook, meta, subsets)
+        value, value_text, n, *tested = _compute(claim, frame, codebook, meta, subsets)
     except CannotCompute as reason:
         return ClaimResult(claim, CANNOT_COMPUTE, allowed_text=allowed_text, reason=str(reason))
     if isinstance(value, float) and math.isnan(value):
         return ClaimResult(claim, CANNOT_COMPUTE, allowed_text=allowed_text, reason="base under 1", n=n)
     status = HOLDS if claim.allowed.admits(value) else DOES_NOT_HOLD
-    return ClaimResult(claim, status, value=value, value_text=value_text, allowed_text=allowed_text, n=n)
+    shown = float(value) if isinstance(value, Fraction) else value
+    if not tested:
+        return ClaimResult(claim, status, value=shown, value_text=value_text, allowed_text=allowed_text, n=n)
+    if getattr(meta, "reconstructed", False):
+        return ClaimResult(claim, status, value=shown, allowed_text=allowed_text, n=n,
+                           value_text=f"{value_text}; not tested: the groups are the reconstruction's choice")
+    comparison = tested[0]
+    p_text = f"p = {comparison.p_value:.2f}" if comparison.p_value >= 0.01 else "p < 0.01"
+    if status == HOLDS and not comparison.p_value < TEST_LEVEL:
+        status, value_text = DOES_NOT_HOLD, f"{value_text}; chance alone could give this ({comparison.test_name} {p_text})"
+    else:
+        value_text = f"{value_text}; {comparison.test_name} {p_text}"
+    return ClaimResult(claim, status, value=shown, value_text=value_text, allowed_text=allowed_text, n=n,
+                       p_value=comparison.p_value)
+
+
+def _fraction(p: Proportion) -> Fraction:
+    """A share as the exact fraction count/base (NaN when the base is 0, as `Proportion.share`)."""
+    return Fraction(int(p.count), int(p.base)) if p.base else math.nan
 
 
 RESULT_COLUMNS = ["id", "section", "article_words", "question", "value_text", "allowed_text", "status", "reason", "n"]

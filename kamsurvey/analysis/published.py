@@ -12,20 +12,45 @@ A question published only as a whole-sample table withholds nothing (policy rule
 
 `cells` is the model: one row per (group, option) with the true count and what may be shown of
 it. Every view (`view`, `breakdown`) is made from it, and carries its other columns along, so a
-per-cell attribute -- e.g. a provenance class ("published by the article" / "reconstructed") and
-its range -- is one more column of `cells`, set once, and reaches every chart, table and CSV.
+per-cell attribute is one more column of `cells`, set once, and reaches every chart, table and CSV.
+
+Say what is known: the class of every number (the ONE place it comes from)
+    A reconstructed wave (wave.yml `provenance: reconstructed`, e.g. 2022) is one dataset among many
+    that fit the article; `kamsurvey.analysis.feasible` stores, beside it, the range of every number
+    the book shows over all of them (`ranges.yml`). A number is `PUBLISHED` when the article pins it
+    down, `RECONSTRUCTED` when it is a choice of the reconstruction (any value in [low, high] fits the
+    article). A wave of original answers has no ranges: every number is `ORIGINAL`, and nothing is
+    marked. `Provenance` answers "how is this number known?" for any share, count, base, mean or rank
+    of a wave (`Known`: class, range, the ledger entries whose words are about it); `publish` writes
+    its answer into `cells`, and every view carries it:
+
+      provenance, range_low, range_high    the share the view shows (of respondents, or of mentions
+                                           in a mentions view): "published" or "reconstructed", and
+                                           its range as fractions (NaN unless reconstructed)
+      count_provenance, count_low, count_high    the count's class and range (<NA> unless reconstructed)
+
+    In a wave of original answers both class columns are "" (`ORIGINAL_COLUMN_VALUE`): there is no
+    class to show, and a figure that finds no class shows none.
+
+    and each `Group` its base's (`Group.base_known`). A quantity a reconstructed wave has no range
+    for is `RECONSTRUCTED` with no range: nothing is called published by guess. Charts, tables,
+    CSVs and alt text mark a cell where `provenance == RECONSTRUCTED` (`is_marked`); glued numbers
+    carry the same `Known` (`kamsurvey.report.chapter_data.Share.known`), so the prose can give the
+    article's words or the range instead of the reconstruction's number.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from fractions import Fraction
+from pathlib import Path
 from typing import Callable, Iterable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
-from kamsurvey.analysis import policy, tabulate
+from kamsurvey.analysis import feasible, policy, tabulate
 from kamsurvey.analysis.stats import wilson_interval
 from kamsurvey.data.codebook import Codebook, Question
 
@@ -36,15 +61,194 @@ ALL_LABEL = "All respondents"
 VIEW_COLUMNS = ["code", "label", "group", "exclusive", "count", "base", "share", "ci_low", "ci_high",
                 "suppressed", "suppression", "bound_low", "bound_high", "low_base"]
 
+# -- how each number is known -------------------------------------------------------------------------
+
+ORIGINAL = "original"  # counted from a wave's original answers: nothing to mark
+PUBLISHED = feasible.PUBLISHED  # the article pins it down (one value, or within the rounding of a printed figure)
+RECONSTRUCTED = feasible.RECONSTRUCTED  # a choice of the reconstruction: any value in its range fits the article
+CLASSES = (ORIGINAL, PUBLISHED, RECONSTRUCTED)
+#: the class columns of `cells` and of every view (see the module docstring)
+CLASS_COLUMNS = ["provenance", "range_low", "range_high", "count_provenance", "count_low", "count_high"]
+
+
+@dataclass(frozen=True)
+class Known:
+    """How one number is known: its class, and for a reconstructed one the range any data fitting the article allows.
+
+    `low`/`high` are exact (shares as fractions, counts, means, ranks); None when the class is not
+    `RECONSTRUCTED`, or when a reconstructed wave stores no range for the number. `published_by`:
+    the claims-ledger entries whose words are about it (their words may stand in for the number).
+    """
+
+    cls: str = ORIGINAL
+    low: Fraction | None = None
+    high: Fraction | None = None
+    published_by: tuple[str, ...] = ()
+
+    @property
+    def reconstructed(self) -> bool:
+        """True when the book must not state the number as a finding (mark it, give the article's words or the range)."""
+        return self.cls == RECONSTRUCTED
+
+    @property
+    def has_range(self) -> bool:
+        return self.reconstructed and self.low is not None and self.high is not None
+
+    def as_meaning(self) -> dict:
+        """For `Chapter.meanings`: the class and the range as text (fractions exact)."""
+        found = {"provenance": self.cls}
+        if self.has_range:
+            found["range"] = [str(self.low), str(self.high)]
+        return found
+
+
+ORIGINAL_KNOWN = Known()
+
+
+def combined(*knowns: Known) -> Known:
+    """A number computed from several (a difference, a test, a verdict): reconstructed if any of them is.
+
+    Published only if every part is; original if every part is. The range of a combination is not
+    the combination of ranges, so a reconstructed combination has none.
+    """
+    classes = {k.cls for k in knowns}
+    if RECONSTRUCTED in classes:
+        return Known(RECONSTRUCTED)
+    if PUBLISHED in classes:
+        return Known(PUBLISHED)
+    return ORIGINAL_KNOWN
+
+
+def is_marked(provenance: object) -> bool:
+    """Should a chart, table, CSV or alt text mark this cell (its `provenance` column) as not published?"""
+    return provenance == RECONSTRUCTED
+
+
+class Provenance:
+    """The class of every number of one wave: from its stored ranges (reconstructed), else `ORIGINAL`.
+
+    `Provenance.of_wave(data_dir, meta)` is what a chapter uses. Groups are `ALL` or a code of
+    `feasible.SPLIT` (the sector), as in `PublishedTable`.
+    """
+
+    def __init__(self, reconstructed: bool = False, ranges: feasible.Ranges | None = None, n: int | None = None):
+        self.reconstructed = bool(reconstructed)
+        self.ranges = ranges
+        self.n = n
+
+    @classmethod
+    def of_wave(cls, data_dir: str | Path, meta) -> "Provenance":
+        """A wave's provenance: wave.yml says whether it is reconstructed; its ranges.yml, how each number is known."""
+        if not getattr(meta, "reconstructed", False):
+            return cls()
+        return cls(True, feasible.load_wave_ranges(data_dir, str(meta.wave)), int(meta.n))
+
+    @staticmethod
+    def _within(group: str) -> dict[str, str] | None:
+        return None if group == ALL else {feasible.SPLIT: group}
+
+    def known(self, measure: str, question: str, codes: Iterable[str] = (), group: str = ALL) -> Known:
+        """How the number `measure` of `question` (for `codes`, in `group`) is known."""
+        if not self.reconstructed:
+            return ORIGINAL_KNOWN
+        try:
+            found = self.ranges.get(measure, question, codes, self._within(group)) if self.ranges is not None else None
+        except KeyError:
+            found = None
+        if found is None:
+            return Known(RECONSTRUCTED)
+        if found.published:
+            return Known(PUBLISHED, published_by=found.published_by)
+        return Known(RECONSTRUCTED, found.low, found.high, found.published_by)
+
+    def share(self, question: str, codes: Iterable[str], group: str = ALL,
+              percent_of: str = tabulate.RESPONDENTS) -> Known:
+        if percent_of == tabulate.MENTIONS:
+            return self.known(feasible.MENTION_SHARE, question, codes, group)
+        return self.known(feasible.SHARE, question, codes, group)
+
+    def count(self, question: str, code: str, group: str = ALL) -> Known:
+        return self.known(feasible.COUNT, question, [code], group)
+
+    def base(self, question: Question, group: str = ALL) -> Known:
+        """The number asked a question in a group: the whole sample's n (published), a sector's size, or the count
+        of those a skip condition lets through."""
+        if not self.reconstructed:
+            return ORIGINAL_KNOWN
+        if question.asked_of is not None:
+            return self.count(question.asked_of.question, question.asked_of.option, group)
+        if group == ALL:
+            return Known(PUBLISHED, published_by=())
+        return self.count(feasible.SPLIT, group)
+
+    def mentions(self, question: str) -> Known:
+        return self.known(feasible.MENTIONS, question)
+
+    def mean(self, question: str) -> Known:
+        return self.known(feasible.MEAN, question)
+
+    def rank(self, question: str, codes: Iterable[str]) -> Known:
+        return self.known(feasible.RANK, question, codes)
+
+    def every_group(self, question: str, groups: Iterable[str]) -> Known:
+        return self.known(feasible.EVERY_GROUP, question, groups)
+
+    def states_about(self, question: str, group: str = ALL) -> bool:
+        """Does the article state anything about the question's answers in `group` (a number it pins down, or
+        words about one of its shares, ranks or means)? Always True for original answers.
+
+        The sample's make-up by sector (`feasible.SPLIT`) is never a finding of a reconstruction: the
+        article names no split ("strong representation from pharma" bounds it loosely), so only a
+        number it pins down counts there.
+        """
+        if not self.reconstructed:
+            return True
+        within = tuple(sorted((self._within(group) or {}).items()))
+        for found in self.ranges or ():
+            if found.quantity.question == question and found.quantity.within == within:
+                if found.published or (found.published_by and question != feasible.SPLIT):
+                    return True
+        return False
+
+
+def _fraction_or_nan(value: Fraction | None) -> float:
+    return math.nan if value is None else float(value)
+
+
+#: the class columns' value in a wave of original answers: no class to show
+ORIGINAL_COLUMN_VALUE = ""
+
+
+def _column_class(known: Known) -> str:
+    return ORIGINAL_COLUMN_VALUE if known.cls == ORIGINAL else known.cls
+
+
+def _class_columns(known: Known, count: Known, prefix: str = "") -> dict:
+    """One cell's class columns (`prefix` "mention_" for the share of mentions a mentions view shows)."""
+    return {
+        f"{prefix}provenance": _column_class(known),
+        f"{prefix}range_low": _fraction_or_nan(known.low),
+        f"{prefix}range_high": _fraction_or_nan(known.high),
+        **({} if prefix else {
+            "count_provenance": _column_class(count),
+            "count_low": int(count.low) if count.low is not None else pd.NA,
+            "count_high": int(count.high) if count.high is not None else pd.NA,
+        }),
+    }
+
 
 @dataclass(frozen=True)
 class Group:
-    """A column of the linked tables: the whole sample (`ALL`) or one group, with its base and mentions."""
+    """A column of the linked tables: the whole sample (`ALL`) or one group, with its base and mentions.
+
+    `base_known`: how the base is known (a sector's size in a reconstructed wave is the reconstruction's).
+    """
 
     code: str
     label: str
     base: int  # respondents who answered the question
     mentions: int  # substantive options ticked (several answers); the base for a single-choice question
+    base_known: Known = field(default=ORIGINAL_KNOWN)
 
 
 class PublishedTable:
@@ -56,13 +260,14 @@ class PublishedTable:
 
     def __init__(self, question: Question, cells: pd.DataFrame, groups: Sequence[Group], *,
                  by: str | None, too_small: Sequence[str] = (),
-                 disclosed: Sequence[tuple[str, str]] = ()):
+                 disclosed: Sequence[tuple[str, str]] = (), provenance: Provenance | None = None):
         self.question = question
         self.cells = cells
         self.groups = tuple(groups)
         self.by = by
         self.too_small = tuple(too_small)
         self.disclosed = tuple(disclosed)
+        self.provenance = provenance if provenance is not None else Provenance()
 
     # -- what is published ------------------------------------------------------------------
     @property
@@ -94,6 +299,16 @@ class PublishedTable:
     def any_withheld(self, group: str = ALL) -> bool:
         return bool(self._rows(group)["withheld"].any())
 
+    def presents_findings(self, group: str = ALL) -> bool:
+        """May the group's table be presented as a finding? Always for original answers; for a reconstructed wave
+        only if the article states something about it (`Provenance.states_about`). Figure 3.2's sector rows and
+        the sector profile are the reconstruction's choice throughout."""
+        return self.provenance.states_about(self.question.id, group)
+
+    def reconstructed(self, group: str = ALL) -> bool:
+        """Is any share of the group's table a choice of the reconstruction (to be marked)?"""
+        return bool((self._rows(group)["provenance"] == RECONSTRUCTED).any())
+
     # -- views ------------------------------------------------------------------------------
     def view(self, group: str = ALL, *, percent_of: str = tabulate.RESPONDENTS) -> pd.DataFrame:
         """One group's table as it may be shown, shaped like `tabulate.option_table`.
@@ -109,6 +324,10 @@ class PublishedTable:
             rows = rows[~rows["exclusive"]]
         base = info.mentions if mentions else info.base
         shown = rows.drop(columns=["group_code", "group_label"]).reset_index(drop=True)
+        if mentions:  # the share shown is of mentions: its class and range are the mention share's
+            for column in ("provenance", "range_low", "range_high"):
+                shown[column] = shown[f"mention_{column}"]
+        shown = shown.drop(columns=[f"mention_{c}" for c in ("provenance", "range_low", "range_high")])
         withheld = shown["withheld"].to_numpy(dtype=bool)
         counts = shown["count"].to_numpy(dtype=np.int64)
         shown["base"] = base
@@ -190,17 +409,20 @@ def offered_codes(frame: pd.DataFrame, question: Question, wave: str | None) -> 
 
 def publish(frame: pd.DataFrame, codebook: Codebook, question: Question, *, wave: str | None,
             by: str | None = None,
-            subset: Callable[[Mapping[str, str]], pd.DataFrame] | None = None) -> PublishedTable:
+            subset: Callable[[Mapping[str, str]], pd.DataFrame] | None = None,
+            provenance: Provenance | None = None) -> PublishedTable:
     """Count `question` in the whole sample (and in each group of `by`), and withhold what the policy says.
 
     Groups nobody answering belongs to have no table. A breakdown with a group of 1 to 4
     respondents (counting those who gave no answer to `by`) is not published: all its cells are
-    under `policy.MIN_CELL` whatever is withheld; `too_small` names the groups.
+    under `policy.MIN_CELL` whatever is withheld; `too_small` names the groups. `provenance`
+    (default: original answers) gives every cell and base its class (`CLASS_COLUMNS`).
     """
+    provenance = provenance if provenance is not None else Provenance()
     codes = offered_codes(frame, question, wave)
     options = {o.code: o for o in question.options}
     counts, base, mentions = _counts(frame, question, codes)
-    groups = [Group(ALL, ALL_LABEL, base, mentions)]
+    groups = [Group(ALL, ALL_LABEL, base, mentions, provenance.base(question))]
     columns = [counts]
     small: list[str] = []
     residual: tuple[list[int], int] | None = None
@@ -211,7 +433,8 @@ def publish(frame: pd.DataFrame, codebook: Codebook, question: Question, *, wave
             rows = subset({by: option.code}) if subset is not None else tabulate.within(frame, codebook, {by: option.code})
             group_counts, group_base, group_mentions = _counts(rows, question, codes)
             if group_base:
-                found.append((Group(option.code, option.label, group_base, group_mentions), group_counts))
+                found.append((Group(option.code, option.label, group_base, group_mentions,
+                                    provenance.base(question, option.code)), group_counts))
         rest = [c - sum(g[1][i] for g in found) for i, c in enumerate(counts)]
         rest_base = base - sum(g[0].base for g in found)
         small = [g[0].label for g in found if g[0].base < policy.MIN_CELL]
@@ -254,14 +477,29 @@ def publish(frame: pd.DataFrame, codebook: Codebook, question: Question, *, wave
                 "suppression": protection.kind(i, j) if published_groups else "",
                 "bound_low": int(protection.low[i, j]) if withheld else pd.NA,
                 "bound_high": int(protection.high[i, j]) if withheld else pd.NA,
+                **_class_columns(provenance.share(question.id, [code], group.code),
+                                 provenance.count(question.id, code, group.code)),
+                **_class_columns(_mention_known(provenance, question, code, group.code), ORIGINAL_KNOWN, "mention_"),
             })
     cells = pd.DataFrame(table_rows, columns=["group_code", "group_label", "code", "label", "group", "exclusive",
-                                              "count", "withheld", "suppression", "bound_low", "bound_high"])
-    cells["bound_low"] = cells["bound_low"].astype("Int64")
-    cells["bound_high"] = cells["bound_high"].astype("Int64")
+                                              "count", "withheld", "suppression", "bound_low", "bound_high",
+                                              *CLASS_COLUMNS, *MENTION_CLASS_COLUMNS])
+    for column in ("bound_low", "bound_high", "count_low", "count_high"):
+        cells[column] = cells[column].astype("Int64")
     disclosed = ()
     if published_groups and protection.disclosed:
         names = [g.code for g in groups] + ([""] if residual is not None else [])
         disclosed = tuple((codes[i], names[j]) for i, j in protection.disclosed)
     return PublishedTable(question, cells, groups, by=by if published_groups else None,
-                          too_small=small, disclosed=disclosed)
+                          too_small=small, disclosed=disclosed, provenance=provenance)
+
+
+MENTION_CLASS_COLUMNS = ["mention_provenance", "mention_range_low", "mention_range_high"]
+
+
+def _mention_known(provenance: Provenance, question: Question, code: str, group: str) -> Known:
+    """The class of a cell's share of mentions: a multi question's substantive answers (whole sample only: no
+    chapter shows shares of mentions by sector); any other cell's share of mentions is its share of respondents."""
+    if question.is_multi and not question.option(code).exclusive:
+        return provenance.share(question.id, [code], group, tabulate.MENTIONS)
+    return provenance.share(question.id, [code], group)

@@ -1,7 +1,11 @@
 """The article's claims, re-tested on a chapter's wave: results, the reproduction-check table, withheld values.
 
 The claims ledger (`data/claims/2022.yml`) is the 2022 article's; every edition re-tests it on
-its own wave (`kamsurvey.analysis.claims`).
+its own wave (`kamsurvey.analysis.claims`). What that proves depends on the wave (`check_scope`):
+a reconstructed wave was built to satisfy these statements, so "holds" confirms the pipeline,
+not the article; any other wave re-tests the 2022 findings. The table's rows follow the
+article's reading order (`READING_ORDER`), name options by their labels, and say of a statement
+that holds on any data (the ledger's `vacuous`) that it does (`HOLDS_ANYWAY`).
 """
 
 from __future__ import annotations
@@ -9,27 +13,54 @@ from __future__ import annotations
 import hashlib
 import re
 from fractions import Fraction
-from pathlib import Path
 
 import pandas as pd
 
 from kamsurvey.analysis import claims, policy
 from kamsurvey.data.waves import PRELOADED
 from kamsurvey.report import phrasing
-from kamsurvey.report.chapter_data import SECTOR_BREAKDOWNS, SMALL_CELLS, ChapterData
+from kamsurvey.report.chapter_data import ARTICLE_WAVE, SECTOR_BREAKDOWNS, SMALL_CELLS, ChapterData
 
-CLAIMS_WAVE = "2022"
+CLAIMS_WAVE = ARTICLE_WAVE
 #: the verdict of a claim whose value rests on a withheld cell
 WITHHELD = "withheld"
+#: the verdict shown for a statement that holds on any data (the ledger's `vacuous`): it tests nothing
+HOLDS_ANYWAY = "holds on any data"
+#: The article's statements in the order a reader meets them (its sections in print order, and within a section
+#: the order of its sentences); the ledger groups them by question instead. A statement the ledger adds later and
+#: this list does not name follows, in the ledger's order. tests/test_reproduction_order.py checks it against the
+#: article's text.
+READING_ORDER = (
+    "ten_questions", "pharma_strongly_represented",
+    "sample_size", "fieldwork_dates", "targets_mix", "targets_individual_quantitative_most_common",
+    "targets_individual_quantitative_c20", "targets_none_a_few", "assessment_mean_3_5", "assessment_financial_one_third",
+    "assessment_inputs_further_third", "assessment_other_last_third", "assessment_sales_80",
+    "most_important_sales_nearly_60", "most_important_profitability_16", "most_important_financial_three_quarters",
+    "should_include_mean_4", "should_include_financial_almost_disappear", "should_include_financial_not_top5",
+    "should_include_top5_within_control", "should_include_top5_named", "should_include_relationship_18",
+    "should_include_feedback_13", "should_include_behaviour_13", "should_include_plan_12", "should_include_activities_11",
+    "should_include_others_33", "reflects_job_half_agree", "reflects_job_third_disagree",
+    "reward_basis_sales_most_common", "reward_basis_sales_two_thirds", "reward_basis_sales_pharma",
+    "reward_basis_not_rewarded_non_pharma_14", "reward_basis_not_rewarded_pharma_none",
+    "rewarded_with_bonus_most_common", "rewarded_with_salary_much_less_popular",
+    "rewarded_with_bonus_nearly_three_quarters", "rewarded_with_salary_12", "bonus_under_10_quarter",
+    "bonus_10_to_20_third", "bonus_10_to_20_more_in_pharma", "bonus_20_plus_similar_number",
+    "bonus_20_plus_fewer_in_pharma", "bonus_40_plus_few", "bonus_40_plus_virtually_none_pharma",
+    "downsides_mean_1_25", "downsides_top_two", "downsides_third_and_fourth",
+    "conclusion_depends_on_sales", "conclusion_bonus_most_common", "conclusion_good_proportion_disagree",
+)
+
+
+def reading_order(claim_ids) -> list[str]:
+    """Claim ids in the article's reading order (`READING_ORDER`), any it does not name after, as given."""
+    ids = list(claim_ids)
+    place = {cid: i for i, cid in enumerate(READING_ORDER)}
+    return sorted(ids, key=lambda cid: (place.get(cid, len(place)), ids.index(cid)))
 WITHHELD_REASON = f"its value is withheld under the small-base policy ({SMALL_CELLS}, or cells that would reveal them)"
 
 
 class ChapterClaims(ChapterData):
     """The claims concern of `kamsurvey.report.chapter.Chapter`."""
-
-    @property
-    def ledger_path(self) -> Path:
-        return self.data_dir / "claims" / f"{CLAIMS_WAVE}.yml"
 
     def claims_key(self) -> tuple | None:
         """Identity of the claim results of a preloaded wave (`PRELOADED`): the wave's files and the ledger's bytes."""
@@ -49,10 +80,10 @@ class ChapterClaims(ChapterData):
             if key is not None and key in PRELOADED.claim_results:
                 self._claims = dict(PRELOADED.claim_results[key])
                 return self._claims
-            ledger = claims.load_claims(self.ledger_path, self.codebook)
+            ledger = self.ledger()
             self._claims = {
-                claim.id: claims.evaluate_claim(claim, self.frame, self.codebook, self.meta, subsets=self.subset)
-                for claim in ledger
+                cid: claims.evaluate_claim(ledger[cid], self.frame, self.codebook, self.meta, subsets=self.subset)
+                for cid in reading_order(ledger)
             }
         return self._claims
 
@@ -108,21 +139,35 @@ class ChapterClaims(ChapterData):
     def claims_table(self) -> pd.DataFrame:
         """The reproduction check: every claim of the article, its value in this wave and its verdict.
 
-        A claim resting on a withheld cell shows neither its value, nor the range its words
-        allow, nor its verdict. Shares are rounded by `phrasing.percent`, as on every page.
+        Rows in the article's reading order, options by their labels. A claim resting on a withheld
+        cell shows neither its value, nor the range its words allow, nor its verdict; a claim that
+        holds on any data (the ledger's `vacuous`) says so in its verdict. Shares are rounded by
+        `phrasing.percent`, as on every page.
         """
         rows = []
         for result in self.claim_results().values():
             withheld = result.status == WITHHELD
+            vacuous = result.status == claims.HOLDS and result.claim.vacuous
             rows.append({
                 "Section": result.claim.section,
                 "The article's words": result.claim.article_words,
                 "Computed from this wave": (f"{policy.SUPPRESSED_MARK} withheld ({SMALL_CELLS}, or cells that would "
                                             "reveal them)" if withheld else one_rounding(result.value_text) or result.reason),
                 "The words allow": result.allowed_text,
-                "Verdict": result.status,
+                "Verdict": HOLDS_ANYWAY if vacuous else result.status,
             })
         return pd.DataFrame(rows)
+
+    def check_scope(self) -> str:
+        """What the reproduction check proves for this wave, in two sentences for its page."""
+        if self.reconstructed:
+            return ("This edition's data was rebuilt from the article's figures so as to satisfy every statement "
+                    "below: here ‘holds’ confirms that the book's data and code reproduce the article, not that "
+                    "the article's findings are right. When the original answers replace the reconstruction, the "
+                    "same check will test the findings themselves.")
+        return (f"Each statement of the {ARTICLE_WAVE} article is re-tested on the answers to the {self.meta.wave} survey: "
+                "‘holds’ means those answers bear it out. A statement about a difference between pharma and other "
+                "sectors holds only where the difference is larger than chance alone would easily produce.")
 
 
 def _selectors(claim: claims.Claim) -> dict:

@@ -13,6 +13,13 @@ Every number shown comes from one published-table object per question (`publishe
 `kamsurvey.analysis.published`): the small-base policy runs once over a question's whole-sample
 and per-sector tables together, before anything is drawn or glued. A share resting on a withheld
 cell is `Withheld`, glued as the mark; a rank no withheld cell could change is the only rank given.
+
+How each number is known (`published.Provenance`, from the wave's ranges.yml when it is
+reconstructed) travels with it: every `Share` carries its `known` (class and range), and
+`mean_known`, `rank_known`, `base_known`, `count_known` and `comparison_known` give the class of
+every other number a chapter glues. The glue records it in `meanings[name]["provenance"]` (and
+the range) and words a reconstructed number accordingly (`chapter_glue`); a wave of original
+answers has every number `ORIGINAL`, and nothing in its pages is marked.
 """
 
 from __future__ import annotations
@@ -32,6 +39,9 @@ from kamsurvey.report import phrasing
 
 SECTOR = "sector"
 SECTORS = ("pharma", "other")
+#: the wave the article reports: its claims ledger is data/claims/<ARTICLE_WAVE>.yml, and in any other wave's
+#: edition the article's judgements are attributed to "the 2022 article"
+ARTICLE_WAVE = "2022"
 # what the text prints in place of a number this wave does not have
 NOT_ASKED = "[not asked]"
 NO_RESPONDENTS = "[no respondents]"
@@ -73,7 +83,8 @@ class Withheld(Proportion):
 
 @dataclass(frozen=True)
 class Share(Proportion):
-    """A share with what it is of: the options, the group (`publishing.ALL` or a sector) and the denominator.
+    """A share with what it is of: the options, the group (`publishing.ALL` or a sector) and the denominator,
+    and how it is known (`known`: published by the article, a choice of the reconstruction, or original).
 
     What a glued number means, for the attacker in `tests/test_disclosure.py`.
     """
@@ -82,6 +93,7 @@ class Share(Proportion):
     codes: tuple[str, ...] = ()
     group: str = publishing.ALL
     percent_of: str = tabulate.RESPONDENTS
+    known: publishing.Known = publishing.ORIGINAL_KNOWN
 
 
 @dataclass
@@ -97,6 +109,8 @@ class ChapterData:
     _shown_claims: tuple | None = field(default=None, repr=False)  # (the computed results, as the book shows them)
     _subsets: dict = field(default_factory=dict, repr=False)
     _published: dict = field(default_factory=dict, repr=False)
+    _provenance: publishing.Provenance | None = field(default=None, repr=False)
+    _ledger: dict | None = field(default=None, repr=False)
     # what each glued number is of (name -> {"kind": "share" | "mean" | "ranking" | "sector_test", ...}): the
     # glue (and any ranking asked for) records it, so that an audit can read every published number for what it says
     meanings: dict = field(default_factory=dict, repr=False)
@@ -155,6 +169,76 @@ class ChapterData:
         """The rows of each filter this chapter has taken so far, by filter (what a kernel server preloads)."""
         return dict(self._subsets)
 
+    # -- the article --------------------------------------------------------------------------
+    @property
+    def ledger_path(self) -> Path:
+        return self.data_dir / "claims" / f"{ARTICLE_WAVE}.yml"
+
+    def ledger(self) -> dict:
+        """The article's claims ledger, by id, in the ledger's order (read once per chapter)."""
+        if self._ledger is None:
+            from kamsurvey.analysis import claims
+
+            self._ledger = {claim.id: claim for claim in claims.load_claims(self.ledger_path, self.codebook)}
+        return self._ledger
+
+    @property
+    def article_wave(self) -> str:
+        return ARTICLE_WAVE
+
+    @property
+    def later_wave(self) -> bool:
+        """Is this a wave other than the article's? Its text then attributes the article's judgements to the 2022 article."""
+        return str(self.meta.wave) != ARTICLE_WAVE
+
+    @property
+    def fieldwork_between(self) -> str:
+        """The fieldwork in the house style: "between July and September 2022"."""
+        return phrasing.date_span(self.meta.fieldwork_start, self.meta.fieldwork_end)
+
+    @property
+    def the_article(self) -> str:
+        """How the text names the article: "the article" in its own wave's edition, "the 2022 article" in any other."""
+        return "the article" if str(self.meta.wave) == ARTICLE_WAVE else f"the {ARTICLE_WAVE} article"
+
+    # -- how each number is known --------------------------------------------------------------
+    @property
+    def provenance(self) -> publishing.Provenance:
+        """How this wave's numbers are known: its stored ranges if reconstructed, else original (nothing marked)."""
+        if self._provenance is None:
+            self._provenance = publishing.Provenance.of_wave(self.data_dir, self.meta)
+        return self._provenance
+
+    @property
+    def reconstructed(self) -> bool:
+        """Is this wave a reconstruction (some of its numbers the reconstruction's choice, not findings)?"""
+        return self.provenance.reconstructed
+
+    def mean_known(self, question_id: str) -> publishing.Known:
+        return self.provenance.mean(question_id)
+
+    def rank_known(self, question_id: str, codes: Iterable[str]) -> publishing.Known:
+        """How the (best) rank of `codes` among the question's answers is known."""
+        return self.provenance.rank(question_id, codes)
+
+    def count_known(self, question_id: str, code: str, group: str = publishing.ALL) -> publishing.Known:
+        return self.provenance.count(question_id, code, group)
+
+    def base_known(self, question_id: str, group: str = publishing.ALL) -> publishing.Known:
+        return self.provenance.base(self.question(question_id), group)
+
+    def comparison_known(self, question_id: str, codes: Iterable[str]) -> publishing.Known:
+        """A difference between the sectors and its test: they rest on both sectors' shares and sizes."""
+        codes = list(codes)
+        return publishing.combined(*(self.provenance.share(question_id, codes, sector) for sector in SECTORS),
+                                   *(self.base_known(question_id, sector) for sector in SECTORS))
+
+    def shows_findings(self, question_id: str, group: str = publishing.ALL) -> bool:
+        """May the question's table in `group` be presented as a finding? Not when a reconstructed wave's
+        table holds no number the article pins down (every value in it is the reconstruction's choice)."""
+        table = self.published(question_id)
+        return group in {g.code for g in table.groups} and table.presents_findings(group)
+
     # -- the published tables -----------------------------------------------------------------
     def published(self, question_id: str) -> publishing.PublishedTable:
         """The question's published-table object: counted and suppressed once per chapter, before any use."""
@@ -162,7 +246,7 @@ class ChapterData:
             question = self.question(question_id)
             by = SECTOR if question_id in SECTOR_BREAKDOWNS and question_id != SECTOR else None
             self._published[question_id] = publishing.publish(self.frame, self.codebook, question, wave=self.meta.wave,
-                                                              by=by, subset=self.subset)
+                                                              by=by, subset=self.subset, provenance=self.provenance)
         return self._published[question_id]
 
     def _group(self, question_id: str, within: Mapping[str, str] | None) -> str:
@@ -201,7 +285,8 @@ class ChapterData:
         raw = tabulate.share_of_respondents(self.subset(within), self.question(question_id), codes)
         if raw.base and question_id in SECTOR_BREAKDOWNS and self.published(question_id).withholds(codes, [group]):
             return Withheld(0, raw.base)
-        return Share(raw.count, raw.base, question=question_id, codes=tuple(codes), group=group)
+        return Share(raw.count, raw.base, question=question_id, codes=tuple(codes), group=group,
+                     known=self.provenance.share(question_id, codes, group))
 
     def mention_share(self, question_id: str, codes: Iterable[str]) -> Proportion:
         codes = list(codes)
@@ -210,17 +295,20 @@ class ChapterData:
         raw = tabulate.share_of_mentions(self.frame, self.question(question_id), codes)
         if raw.base and self.published(question_id).withholds(codes):
             return Withheld(0, raw.base)
-        return Share(raw.count, raw.base, question=question_id, codes=tuple(codes), percent_of=tabulate.MENTIONS)
+        return Share(raw.count, raw.base, question=question_id, codes=tuple(codes), percent_of=tabulate.MENTIONS,
+                     known=self.provenance.share(question_id, codes, publishing.ALL, tabulate.MENTIONS))
 
     def share_from_every_group(self, question_id: str, groups: Iterable[str]) -> Proportion:
         """Respondents choosing from every group of options: a count of respondents, not of cells, so
         withheld whenever the question's whole-sample table withholds anything."""
         if not self.asked(question_id):
             return Unavailable(0, 0)
-        raw = tabulate.share_choosing_from_every_group(self.frame, self.question(question_id), list(groups))
+        groups = list(groups)
+        raw = tabulate.share_choosing_from_every_group(self.frame, self.question(question_id), groups)
         if raw.base and self.published(question_id).any_withheld():
             return Withheld(0, raw.base)
-        return raw
+        return Share(raw.count, raw.base, question=question_id, codes=(), group=publishing.ALL,
+                     known=self.provenance.every_group(question_id, groups))
 
     def share_of(self, question_id: str, codes: list[str], percent_of: str) -> Proportion:
         """The share of respondents, or of mentions, as `percent_of` says."""

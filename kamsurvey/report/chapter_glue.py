@@ -2,19 +2,35 @@
 
 Every glue helper glues each of its keys, whatever the wave: a `{glue:text}` key left unglued
 fails the -W build, so a number this wave does not have is glued as the marker saying why
-(`NOT_ASKED`, `NO_RESPONDENTS`, `NO_RANK`). Use `glue_when` for a chapter's own phrase logic,
-so that it runs only when its questions have answers.
+(`NOT_ASKED`, `NO_RESPONDENTS`, `NO_RANK`). A finding whose question a wave may leave out is
+glued as whole sentences (`glue_text`): a question not asked drops them, and one sentence says
+the question was left out; no placeholder reaches the prose.
+
+Say what is known. Every glued number carries its class (`published.Known`, from the wave's
+ranges when it is reconstructed; `ChapterData.meanings[name]["provenance"]`), and every form of
+it follows that class, so that no form states a reconstruction's choice as a finding:
+
+    original or published   the number: "59%", "most (75%)", 66, "3.5"
+    reconstructed           the article's own words for it, when the chapter names them
+                            (`article="nearly 60%"`, checked against the claims ledger entries
+                            about that number): "‘nearly 60%’"; otherwise what the article
+                            allows: "a share the article does not publish (any value from 0% to
+                            20% fits it)"
+
+`said` gives the phrase a sentence uses for a share; `glue_share` glues it (`<name>_said`, and
+`<name>_said_cap` to open a sentence) beside the classic forms (`_pct`, `_n`, `_base`, `_ci`,
+`_words`, `_fraction`, each class-aware, and `_cap` forms of those that open sentences).
 """
 
 from __future__ import annotations
 
-from typing import Iterable
+from typing import Callable, Iterable
 
-from kamsurvey.analysis import policy, tabulate
-from kamsurvey.analysis.stats import BOSCHLOO, CONFIDENCE, Comparison, Proportion
+from kamsurvey.analysis import policy, published as publishing, tabulate
+from kamsurvey.analysis.stats import CONFIDENCE, Comparison, Proportion
 from kamsurvey.report import figures, phrasing
-from kamsurvey.report.chapter_data import (NO_RANK, NO_RESPONDENTS, SECTOR, SMALL_CELLS, ChapterData, Share,
-                                           Unavailable, Withheld)
+from kamsurvey.report.chapter_data import (NO_RANK, NO_RESPONDENTS, SECTOR, SMALL_CELLS, ChapterData,
+                                           Share, Unavailable, Withheld)
 
 
 def _glue(name: str, value) -> None:
@@ -30,6 +46,27 @@ def _glue(name: str, value) -> None:
 
 # shares of mentions have no interval: one respondent's several answers are not independent draws
 NO_MENTIONS_INTERVAL = "none (a share of mentions has no interval)"
+#: a share resting on a withheld cell, in a sentence (the `_pct` form keeps the mark)
+WITHHELD_WORDS = "a share withheld to protect small groups"
+#: a difference between the sectors of a reconstructed wave: the split is the reconstruction's choice
+SPLIT_NOT_PUBLISHED = ("the article gives no figures by sector, and this edition's split between the sectors is the "
+                       "reconstruction's choice, so the difference is not tested")
+_QUOTES = str.maketrans({"‘": "'", "’": "'", "“": '"', "”": '"', "–": "-", "—": "-"})
+
+
+def _open(text: str) -> str:
+    """The paragraph without its last full stop (inside a closing quote too), for the page to end the sentence."""
+    if text.endswith(".’"):
+        return text[:-2] + "’"
+    return text[:-1] if text.endswith(".") else text
+
+
+class ArticleWordsError(ValueError):
+    """Words given as the article's for a number are not in the ledger entries about that number."""
+
+
+def _normalised(text: str) -> str:
+    return " ".join(text.translate(_QUOTES).casefold().split())
 
 
 class ChapterGlue(ChapterData):
@@ -48,14 +85,94 @@ class ChapterGlue(ChapterData):
                 f"tests, verdicts or ranks) narrows a withheld count to fewer than {words(policy.MIN_VALUES)} "
                 f"possible values, or to values all under {words(policy.MIN_CELL)}.")
 
+    # -- the words for a number ----------------------------------------------------------------
+    def article_words(self, words: str, known: publishing.Known) -> str:
+        """`words` as the article's own for a number, quoted; ArticleWordsError unless a ledger entry about the
+        number (`known.published_by`) has them."""
+        ledger = self.ledger()
+        about = [ledger[cid] for cid in known.published_by if cid in ledger]
+        if not any(_normalised(words) in _normalised(claim.article_words) for claim in about):
+            said = "; ".join(f"{c.id}: {c.article_words!r}" for c in about) or "no ledger entry is about this number"
+            raise ArticleWordsError(f"{words!r} is not what the article says of this number ({said})")
+        return phrasing.quoted(words)
+
+    def _unpublished(self, known: publishing.Known, article: str | None, say: Callable[..., str]) -> str:
+        """A reconstructed number: the article's words for it if given, else what the article allows."""
+        if article:
+            return self.article_words(article, known)
+        return say(known.low, known.high) if known.has_range else say()
+
+    def said(self, proportion: Proportion, *, article: str | None = None, detail: str = "pct") -> str:
+        """The phrase a sentence uses for a share, as the wave knows it (see the module docstring).
+
+        `detail`: "pct" ("59%"), "fraction" ("most (75%)"), "count" ("59% (66 of 112)", the count only
+        where neither it nor its base is the reconstruction's). `article`: the article's words for the
+        share, used where the share is reconstructed (ignored otherwise).
+        """
+        if isinstance(proportion, Withheld):
+            return WITHHELD_WORDS
+        if not proportion.base:
+            return getattr(proportion, "why", NO_RESPONDENTS)
+        known = self._known(proportion)
+        if known.reconstructed:
+            return self._unpublished(known, article, phrasing.unpublished_share)
+        pct = phrasing.percent(proportion.share)
+        if detail == "fraction":
+            words = phrasing.share_words(proportion.share)
+            return pct if words == pct else f"{words} ({pct})"
+        if detail == "count":
+            counted = not (self._count_known(proportion).reconstructed or self._base_known(proportion).reconstructed)
+            return f"{pct} ({proportion.count} of {proportion.base})" if counted else pct
+        return pct
+
+    def plain(self, proportion: Proportion) -> str | None:
+        """The share's percentage if the text may state it (not reconstructed, not withheld, with a base), else None:
+        for a figure in brackets that a reconstructed wave simply leaves out."""
+        if isinstance(proportion, Withheld) or not proportion.base or self._known(proportion).reconstructed:
+            return None
+        return phrasing.percent(proportion.share)
+
+    @staticmethod
+    def _known(proportion: Proportion) -> publishing.Known:
+        return getattr(proportion, "known", publishing.ORIGINAL_KNOWN)
+
+    def _count_known(self, proportion: Proportion) -> publishing.Known:
+        if not isinstance(proportion, Share) or not self.reconstructed:
+            return self._known(proportion)
+        if len(proportion.codes) == 1:
+            return self.count_known(proportion.question, proportion.codes[0], proportion.group)
+        return publishing.Known(publishing.RECONSTRUCTED)
+
+    def _base_known(self, proportion: Proportion) -> publishing.Known:
+        if not isinstance(proportion, Share) or not self.reconstructed:
+            return self._known(proportion)
+        if proportion.percent_of == tabulate.MENTIONS:
+            return self.provenance.mentions(proportion.question)
+        return self.base_known(proportion.question, proportion.group)
+
+    def _count_words(self, value: int, known: publishing.Known) -> int | str:
+        return self._unpublished(known, None, phrasing.unpublished_count) if known.reconstructed else int(value)
+
+    # -- gluing --------------------------------------------------------------------------------
     def glue_question(self, question_id: str) -> None:
         """The question's wording as asked in this wave, from the codebook."""
         _glue(f"q_{question_id}", self.question(question_id).wording_in(self.meta.wave))
 
-    def glue_mean(self, name: str, question_id: str, digits: int = 1) -> None:
-        """Options ticked per respondent: mentions over respondents, both published with the question's tables."""
-        self.meanings[name] = {"kind": "mean", "question": question_id, "digits": digits}
-        _glue(name, self.unavailable(question_id) or phrasing.mean_words(self.mean_choices(question_id), digits))
+    def mean_said(self, question_id: str, digits: int = 1, *, article: str | None = None) -> str:
+        """Options ticked per respondent, as a sentence states it (the article's words or range where reconstructed)."""
+        missing = self.unavailable(question_id)
+        if missing:
+            return missing
+        known = self.mean_known(question_id)
+        if known.reconstructed:
+            return self._unpublished(known, article, lambda *r: phrasing.unpublished_mean(*r, digits=digits))
+        return phrasing.mean_words(self.mean_choices(question_id), digits)
+
+    def glue_mean(self, name: str, question_id: str, digits: int = 1, *, article: str | None = None) -> None:
+        """Options ticked per respondent: mentions over respondents (the article's words where reconstructed)."""
+        known = self.mean_known(question_id)
+        self.meanings[name] = {"kind": "mean", "question": question_id, "digits": digits, **known.as_meaning()}
+        _glue(name, self.mean_said(question_id, digits, article=article))
 
     def glue_when(self, name: str, needs: Iterable[str], compute) -> None:
         """Glue `compute()` when every question in `needs` has answers in this wave, else the marker saying why.
@@ -66,39 +183,89 @@ class ChapterGlue(ChapterData):
         marker = self.unavailable(*needs)
         _glue(name, marker if marker else compute())
 
+    def not_asked_sentence(self, *question_ids: str) -> str:
+        """One sentence for a finding whose questions this wave left out (or nobody answered)."""
+        missing = [q for q in question_ids if not self.asked(q)]
+        wave = self.meta.wave
+        if missing:
+            titles = phrasing.list_words([f"‘{self.question(q).short_title}’" for q in missing])
+            return f"The {wave} survey did not ask about {titles}."
+        empty = [q for q in question_ids if not tabulate.answered(self.frame, self.question(q)).any()]
+        titles = phrasing.list_words([f"‘{self.question(q).short_title}’" for q in empty])
+        return f"Nobody answered the question on {titles} in the {wave} survey."
+
+    def glue_text(self, name: str, needs: Iterable[str], compose: Callable[[], str | Iterable[str]], *,
+                  close: bool = True) -> None:
+        """Glue sentences about questions `needs`: `compose()` (a sentence, or several, each capitalised and ended by
+        `phrasing.sentences`) when every one has answers, else one sentence saying which was left out.
+
+        `close=False` leaves the last sentence open, for the page to end it (with a figure reference, say).
+        """
+        needs = list(needs)
+        self.meanings[name] = {"kind": "text", "questions": needs}
+        if self.unavailable(*needs):
+            text = self.not_asked_sentence(*needs)
+        else:
+            composed = compose()
+            text = phrasing.sentences([composed] if isinstance(composed, str) else composed)
+        _glue(name, text if close else _open(text))
+
     def glue_figure(self, figure: figures.Figure) -> None:
         """Glue a figure under its id, for a `{glue:figure}` directive with the same :name:."""
         from myst_nb import glue
 
         glue(figure.id, figure, display=False)
 
-    def glue_share(self, name: str, proportion: Proportion, *, words: str = "approx") -> None:
-        """Glue a share in every form the prose needs: 59%, 66, 112, 50%–68%, nearly 60%.
+    def glue_share(self, name: str, proportion: Proportion, *, words: str = "approx", article: str | None = None,
+                   detail: str | None = None) -> None:
+        """Glue a share in every form the prose needs, each as the wave knows it (see the module docstring).
 
-        A `Withheld` share (it rests on a withheld cell) is the mark in every form but its base.
+        `_pct` 59%, `_n` 66, `_base` 112, `_ci` 50%–68%, `_words` nearly 60%, `_fraction` most, and
+        `_said` (the share as a sentence states it; `detail` as in `said`, by default "fraction" when
+        `words="fraction"`), with `_cap` forms of `_pct`, `_words`, `_fraction` and `_said`.
+        A `Withheld` share (it rests on a withheld cell) is the mark in every form but its base and
+        `_said`; a reconstructed one is the article's words (`article`) or its range in every form.
         """
+        detail = detail or ("fraction" if words == "fraction" else "pct")
+        known = self._known(proportion)
         if isinstance(proportion, Share):
-            self.meanings[name] = {"kind": "share", "question": proportion.question, "codes": list(proportion.codes),
-                                   "group": proportion.group, "percent_of": proportion.percent_of}
+            kind = "share" if proportion.codes else "share_from_every_group"
+            self.meanings[name] = {"kind": kind, "question": proportion.question, "codes": list(proportion.codes),
+                                   "group": proportion.group, "percent_of": proportion.percent_of,
+                                   **known.as_meaning()}
+        said = self.said(proportion, article=article, detail=detail)
+        _glue(f"{name}_said", said)
+        _glue(f"{name}_said_cap", phrasing.capitalise(said))
         if isinstance(proportion, Withheld):
-            for form in ("pct", "n", "ci", "words", "fraction"):
+            for form in ("pct", "n", "ci", "words", "fraction", "pct_cap", "words_cap", "fraction_cap"):
                 _glue(f"{name}_{form}", proportion.why)
             _glue(f"{name}_base", int(proportion.base))
             return
         if not proportion.base:
             marker = getattr(proportion, "why", NO_RESPONDENTS)
-            for form in ("pct", "n", "ci", "words", "fraction"):
+            for form in ("pct", "n", "ci", "words", "fraction", "pct_cap", "words_cap", "fraction_cap"):
                 _glue(f"{name}_{form}", marker)
             _glue(f"{name}_base", marker if isinstance(proportion, Unavailable) else 0)
             return
-        low, high = proportion.interval
-        _glue(f"{name}_pct", phrasing.percent(proportion.share))
-        _glue(f"{name}_n", int(proportion.count))
-        _glue(f"{name}_base", int(proportion.base))
+        _glue(f"{name}_n", self._count_words(proportion.count, self._count_known(proportion)))
+        _glue(f"{name}_base", self._count_words(proportion.base, self._base_known(proportion)))
         mentions = isinstance(proportion, Share) and proportion.percent_of == tabulate.MENTIONS
-        _glue(f"{name}_ci", NO_MENTIONS_INTERVAL if mentions else f"{phrasing.percent(low)}–{phrasing.percent(high)}")
-        _glue(f"{name}_words", phrasing.approx_percent(proportion.share) if words == "approx" else phrasing.share_words(proportion.share))
-        _glue(f"{name}_fraction", phrasing.share_words(proportion.share))
+        if known.reconstructed:
+            stated = said
+            forms = {"pct": stated, "words": stated, "fraction": stated,
+                     "ci": NO_MENTIONS_INTERVAL if mentions else f"none: {phrasing.unpublished_share()}"}
+        else:
+            low, high = proportion.interval
+            forms = {
+                "pct": phrasing.percent(proportion.share),
+                "words": phrasing.approx_percent(proportion.share) if words == "approx" else phrasing.share_words(proportion.share),
+                "fraction": phrasing.share_words(proportion.share),
+                "ci": NO_MENTIONS_INTERVAL if mentions else f"{phrasing.percent(low)}–{phrasing.percent(high)}",
+            }
+        for form, text in forms.items():
+            _glue(f"{name}_{form}", text)
+        for form in ("pct", "words", "fraction"):
+            _glue(f"{name}_{form}_cap", phrasing.capitalise(forms[form]))
 
     # -- rankings ------------------------------------------------------------------------
     def glue_top(self, name: str, question_id: str, *, rank: int = 1, percent_of: str = tabulate.RESPONDENTS,
@@ -118,6 +285,7 @@ class ChapterGlue(ChapterData):
             return None
         _glue(name, label(self.question(question_id).label(code)))
         self.glue_share(name, self.share_of(question_id, [code], percent_of))
+        self.meanings[name].update(rank=rank, rank_provenance=self.rank_known(question_id, [code]).cls)
         return code
 
     def glue_ranked(self, prefix: str, question_id: str, k: int, *, percent_of: str = tabulate.RESPONDENTS,
@@ -130,9 +298,13 @@ class ChapterGlue(ChapterData):
     # -- pharma against other sectors ------------------------------------------------------
     def glue_sector_test(self, name: str, question_id: str, codes: Iterable[str]) -> Comparison:
         """Pharma against other sectors for one share: both shares, the difference and its
-        interval (`stats.CONFIDENCE`), the exact tests, and a verdict sentence that says honestly
+        interval (`stats.CONFIDENCE`), the exact test, and a verdict in plain words that says honestly
         whether a difference of this size can be told apart from chance with groups this small.
-        Shares resting on cells under `policy.MIN_CELL` respondents are not printed (small-base policy).
+
+        `_summary` is the plain-English sentence for the text, `_detail` the statistics for a note
+        beside it. Shares resting on cells under `policy.MIN_CELL` respondents are not printed
+        (small-base policy); in a reconstructed wave, where the split is the reconstruction's
+        choice, nothing is tested and the shares are said as the article allows.
         """
         codes = list(codes)
         comparison = self.sector_comparison(question_id, codes)
@@ -140,15 +312,26 @@ class ChapterGlue(ChapterData):
         if self.unavailable(question_id, SECTOR) or not pharma.base or not other.base:
             self._glue_sector_untestable(name, question_id, codes, pharma, other)
             return comparison
-        self.meanings[name] = {"kind": "sector_test", "question": question_id, "codes": codes}
+        known = self.comparison_known(question_id, codes)
+        self.meanings[name] = {"kind": "sector_test", "question": question_id, "codes": codes, **known.as_meaning()}
         if note := self.breakdown_note(question_id):
             for label, proportion in (("pharma", pharma), ("other", other)):
                 _glue(f"{name}_{label}_pct", policy.SUPPRESSED_MARK)
                 _glue(f"{name}_{label}_base", int(proportion.base))
             self._glue_sector_not_shown(name, f"the figures are {note}, so they are not tested",
-                                        f"the per-sector figures are {note}, so the difference is not shown or tested")
+                                        f"the figures by sector are {note}, so the difference is not shown or tested")
             return comparison
         withheld = self.reveals_suppressed(question_id, codes)
+        if known.reconstructed and not withheld:
+            for label in ("pharma", "other"):
+                share_known = self.provenance.share(question_id, codes, label)
+                base_known = self.base_known(question_id, label)
+                shown = (phrasing.percent(comparison.first.share if label == "pharma" else comparison.second.share)
+                         if not share_known.reconstructed else self._unpublished(share_known, None, phrasing.unpublished_share))
+                _glue(f"{name}_{label}_pct", shown)
+                _glue(f"{name}_{label}_base", self._count_words((pharma if label == "pharma" else other).base, base_known))
+            self._glue_sector_not_shown(name, SPLIT_NOT_PUBLISHED, f"not tested: {SPLIT_NOT_PUBLISHED}")
+            return comparison
         for label, proportion in (("pharma", pharma), ("other", other)):
             _glue(f"{name}_{label}_pct", policy.SUPPRESSED_MARK if withheld else phrasing.percent(proportion.share))
             _glue(f"{name}_{label}_base", int(proportion.base))
@@ -156,8 +339,8 @@ class ChapterGlue(ChapterData):
             self._glue_sector_not_shown(
                 name,
                 f"the figures would reveal {SMALL_CELLS}, so they are withheld and not tested",
-                f"the per-sector figures are withheld: they would reveal {SMALL_CELLS}, so the difference is not "
-                "shown or tested",
+                f"the figures by sector are withheld, since they would reveal {SMALL_CELLS}, so the difference is "
+                "not shown or tested",
             )
             return comparison
         low, high = comparison.interval
@@ -166,18 +349,22 @@ class ChapterGlue(ChapterData):
         p_text = f"p = {comparison.p_value:.2f}" if comparison.p_value >= 0.01 else "p < 0.01"
         _glue(f"{name}_p", p_text)
         direction = phrasing.compare_words(comparison.difference, None, higher="higher in pharma", lower="lower in pharma")
-        if comparison.significant:
-            verdict = f"the share is {direction}, and a difference this size is unlikely to be chance alone"
+        if phrasing.direction_words(comparison.difference) == "the same":
+            verdict = "about the same in both, in this sample"
+        elif comparison.significant:
+            verdict = f"{direction}, and a difference this size is unlikely to be chance alone"
         else:
-            groups = "with groups this small" if comparison.test == BOSCHLOO else "even with groups this large"
-            verdict = (f"the share is {direction} in this sample, but {groups} a difference "
-                       "this size could easily arise by chance, so the data neither confirms nor rules it out")
+            verdict = (f"{direction} in this sample, but a difference this size could easily arise by chance "
+                       "with groups of this size, so the data neither confirms nor rules it out")
         _glue(f"{name}_verdict", verdict)
         _glue(f"{name}_summary",
-              f"{phrasing.percent(pharma.share)} in pharma against {phrasing.percent(other.share)} in other sectors, "
-              f"a difference of {phrasing.points(comparison.difference, signed=True)} ({phrasing.percent(CONFIDENCE)} "
-              f"interval {phrasing.points(low, signed=True)} to {phrasing.points(high, signed=True)}; "
-              f"{comparison.test_name} {p_text}): {verdict}")
+              f"{phrasing.percent(pharma.share)} in pharma against {phrasing.percent(other.share)} in other sectors: "
+              f"{verdict}")
+        _glue(f"{name}_detail",
+              f"The difference is {phrasing.points(comparison.difference, signed=True)}; a "
+              f"{phrasing.percent(CONFIDENCE)} interval for it runs from {phrasing.points(low, signed=True)} to "
+              f"{phrasing.points(high, signed=True)}, and an exact test of no difference gives {p_text} (assuming "
+              "a random sample; this one is self-selected).")
         return comparison
 
     def _glue_sector_untestable(self, name: str, question_id: str, codes: list[str], pharma: Proportion,
@@ -194,9 +381,12 @@ class ChapterGlue(ChapterData):
             elif self.reveals_suppressed(question_id, codes, [label]):
                 shown = policy.SUPPRESSED_MARK
             else:
-                shown = phrasing.percent(proportion.share)
+                known = self.provenance.share(question_id, codes, label)
+                shown = (self._unpublished(known, None, phrasing.unpublished_share) if known.reconstructed
+                         else phrasing.percent(proportion.share))
                 self.meanings[f"{name}_{label}"] = {"kind": "share", "question": question_id, "codes": codes,
-                                                    "group": label, "percent_of": tabulate.RESPONDENTS}
+                                                    "group": label, "percent_of": tabulate.RESPONDENTS,
+                                                    **known.as_meaning()}
             _glue(f"{name}_{label}_pct", shown)
             _glue(f"{name}_{label}_base", marker or int(proportion.base))
         if not self.asked(question_id):
@@ -217,3 +407,4 @@ class ChapterGlue(ChapterData):
             _glue(f"{name}_{part}", "not shown")
         _glue(f"{name}_verdict", verdict)
         _glue(f"{name}_summary", summary)
+        _glue(f"{name}_detail", phrasing.sentences([summary]))

@@ -1,5 +1,6 @@
 """What a reader of this wave needs beside the text, as MyST admonitions: where the data comes from,
-a question left out, the change since the previous wave, an article finding this wave does not bear out.
+how a reconstructed edition's text says what is known, a question left out, the change since the
+previous wave, an article finding this wave does not bear out, and where each chapter is computed.
 
 Every value from data or metadata in them (wave ids, wordings, labels, the ledger's words, the
 provenance note) goes in through `literal.myst`: it reads as written and is never parsed as
@@ -8,12 +9,20 @@ markup. A note this wave does not need is None, and the notebook shows nothing.
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
+import yaml
+
 from kamsurvey.analysis import claims, trend
 from kamsurvey.analysis.stats import CONFIDENCE
 from kamsurvey.report import phrasing, trendnotes
 from kamsurvey.report.chapter_claims import CLAIMS_WAVE, ChapterClaims
-from kamsurvey.report.chapter_data import NOT_ASKED
 from kamsurvey.report.literal import myst
+
+#: a repository address the source links may use (from _config.yml's `repository`)
+_REPOSITORY_URL = re.compile(r"^https://[A-Za-z0-9.-]+(/[A-Za-z0-9._~-]+)+$")
+_PATH = re.compile(r"^[A-Za-z0-9._/-]+$")
 
 
 def _markdown(lines: list[str]):
@@ -33,26 +42,62 @@ class ChapterNotes(ChapterClaims):
             return _markdown([f"The figures are computed from the original respondent-level answers of the "
                               f"{wave} survey ({int(meta.n)} respondents). {note}"])
         return _markdown([
-            ":::{admonition} This wave's data is a reconstruction",
+            ":::{admonition} This edition's data is a reconstruction",
             ":class: important",
             "",
-            f"The {wave} respondent-level answers are not public: the article publishes aggregates only. "
-            "The data behind this edition was rebuilt from those aggregates. " + note,
+            f"The answers of the {wave} survey's respondents are not public: the article publishes totals and "
+            "shares only. The data behind this edition was rebuilt from them. " + note,
             "",
             "What this means for readers:",
             "",
-            "- every figure the article publishes is reproduced exactly, and the "
-            "{doc}`reproduction check </chapters/reproduction-check>` re-tests each of them;",
+            "- every figure the article publishes is reproduced exactly; the "
+            "{doc}`reproduction check </chapters/reproduction-check>` confirms that the rebuilt data satisfies "
+            "each of the article's statements (which it was built to do: it is a check of the book, not of the "
+            "article);",
             "- everything the article does not publish is a choice made to fit it, not a finding: the split "
             "between pharma and other sectors, how answers to one question relate to answers to another, "
             "and the options marked *reconstructed* in the {doc}`questionnaire </chapters/questionnaire>`;",
+            "- so the text states a number only where the article publishes it. Where the article gives words "
+            "instead (‘nearly 60%’, ‘most’), the text quotes them; where it gives nothing, the text says so, "
+            "with the range of values any data consistent with the article allows. The charts, their data "
+            "tables and downloads mark every number the article does not publish, with the same range;",
             "- intervals and tests describe what the article's numbers can support at this sample size; "
-            "they do not add information about the real respondents;",
-            "- every chart's source line says that the data is reconstructed.",
+            "they do not add information about the real respondents, and nothing that rests on the split "
+            "between the sectors is tested.",
             "",
-            "When the original file is available it replaces the reconstruction without any change to the "
+            "When the original answers are available they replace the reconstruction without any change to the "
             "book's code, and this note disappears.",
             ":::",
+        ])
+
+    def reading_note(self):
+        """At the top of a chapter of a reconstructed edition: how its text says what the article publishes."""
+        if not self.reconstructed:
+            return None
+        return _markdown([
+            ":::{note}",
+            "This edition's data is rebuilt from the article's published figures. The text gives a number only "
+            "where the article publishes it, quotes the article's words where it gives words instead (‘nearly "
+            "60%’), and otherwise says that the article does not publish the number, with the range of values that "
+            "fits the article. The charts mark the numbers the article does not publish "
+            "({doc}`why </chapters/methodology>`).",
+            ":::",
+        ])
+
+    def source_note(self, notebook: str):
+        """A chapter's last line: the notebook that computes it, at the book's repository (from _config.yml)."""
+        if not _PATH.fullmatch(notebook) or ".." in notebook:
+            raise ValueError(f"not a notebook path of the book: {notebook!r}")
+        config = yaml.safe_load((self.data_dir.parent / "_config.yml").read_text(encoding="utf-8")) or {}
+        repository = config.get("repository") or {}
+        url, branch = str(repository.get("url", "")).rstrip("/"), str(repository.get("branch", "main"))
+        folder = str(repository.get("path_to_book") or "").strip("/")
+        if not _REPOSITORY_URL.fullmatch(url) or not _PATH.fullmatch(branch):
+            raise ValueError(f"_config.yml: repository.url {url!r} / branch {branch!r} is not a repository address")
+        path = "/".join(part for part in (folder, notebook) if part)
+        return _markdown([
+            f"How this chapter is computed: [its notebook, {myst(Path(notebook).name)}]({url}/blob/{branch}/{path}), "
+            "which the book runs on the survey's answers each time it is built."
         ])
 
     def wave_note(self, question_id: str):
@@ -72,7 +117,7 @@ class ChapterNotes(ChapterClaims):
                 ":class: important",
                 "",
                 f"The {myst(wave)} questionnaire left out the question ‘{myst(question.wording)}’, so this edition "
-                f"has no figures for it: the numbers in the text that depend on it read {NOT_ASKED}.{earlier}",
+                f"has no figures for it, and the text says so where it would give them.{earlier}",
                 ":::",
             ])
         if self.previous is None:
@@ -98,7 +143,7 @@ class ChapterNotes(ChapterClaims):
             f":::{{admonition}} Comparing the {myst(wave)} survey with the {myst(before)} survey",
             ":class: note",
             "",
-            f"Beside each figure, a note sets this wave's shares against the {myst(before)} survey's: both shares, "
+            f"Beside each figure, a note sets this survey's shares against the {myst(before)} survey's: both shares, "
             f"the difference in percentage points with its {phrasing.percent(CONFIDENCE)} Newcombe interval, and "
             "whether the change is more than noise (Fisher's exact test, adjusted with Holm's method for the several "
             "answers of a question). The two surveys are separate samples of self-selected respondents, so a change "

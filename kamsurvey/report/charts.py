@@ -2,9 +2,21 @@
 
 A chart is a function of an aggregate table (never respondent rows), the question
 from the codebook and the wave's metadata, so it can be tested by inspecting its
-spec, and it looks the same for every question of its kind. Every chart carries
-the question's wording as its title, the base and what the percentage is of as
-its subtitle, and the source line (which says when the data is reconstructed).
+spec, and it looks the same for every question of its kind. Every chart states its
+finding as its title (computed by the caller from the same numbers), gives the
+question's wording, the base, what the percentage is of and what its intervals
+assume as its subtitle, and ends with the source line (which says when the data is
+reconstructed).
+
+Each chart is drawn for a `Layout`: `WIDE` for a desktop page and the downloads,
+`NARROW` for a phone (390 px wide), where it is drawn at the size it is shown so
+that no text is scaled below 12 px. Labels sit above their bars and are wrapped to
+the layout's width, never cut.
+
+Colours have one meaning each across the book (`ANSWER`, `GROUP_COLOURS`,
+`SECTOR_COLOURS`, `LIKERT_COLOURS`). A number the article did not publish (a wave
+whose cells carry a class, `kamsurvey.report.marks`) is drawn pale with a dashed
+outline, with a legend entry, and its tooltip gives the range that fits the article.
 """
 
 from __future__ import annotations
@@ -12,64 +24,93 @@ from __future__ import annotations
 import math
 import re
 import textwrap
+from dataclasses import dataclass
 from typing import Sequence
 
 import altair as alt
 import pandas as pd
 
-from kamsurvey.data.codebook import Question
-from kamsurvey.report.phrasing import percent
 from kamsurvey.analysis.policy import MIN_BASE, MIN_CELL, SUPPRESSED_MARK, is_low_base
 from kamsurvey.analysis.stats import CONFIDENCE
 from kamsurvey.analysis.tabulate import MENTIONS, RESPONDENTS
+from kamsurvey.data.codebook import Question
 from kamsurvey.data.wavemeta import WaveMeta
+from kamsurvey.report import marks
+from kamsurvey.report.phrasing import percent
 
 FONT = "DejaVu Sans, Verdana, Arial, sans-serif"
 TEXT_COLOUR = "#1a1a1a"
 MUTED_COLOUR = "#4d4d4d"
-WIDTH = 560
 # the confidence level of every interval drawn, as the prose says it ('95%')
 LEVEL = percent(CONFIDENCE)
-BAR_STEP = 26
-TITLE_WRAP = 62
-LABEL_LIMIT = 300
+INTERVAL_NOTE = f"Lines: {LEVEL} intervals, which assume a random sample; this sample is self-selected."
 
-# Okabe & Ito (2008) colour-blind-safe palette.
-BLUE, ORANGE, SKY, GREEN, VERMILLION, PURPLE, GREY = (
-    "#0072B2", "#E69F00", "#56B4E9", "#009E73", "#D55E00", "#CC79A7", "#8C8C8C",
+# Okabe & Ito (2008) colour-blind-safe palette (the names other modules use).
+BLUE, ORANGE, SKY, GREEN, VERMILLION, PURPLE, GREY, YELLOW = (
+    "#0072B2", "#E69F00", "#56B4E9", "#009E73", "#D55E00", "#CC79A7", "#8C8C8C", "#F0E442",
 )
-GROUP_COLOURS = {
-    "financial": VERMILLION,
-    "within_control": BLUE,
-    "quantitative": VERMILLION,
-    "qualitative": BLUE,
-    "bonus_20_plus": VERMILLION,
-    "other": GREY,
-    "": BLUE,
-}
-# Both at least 3:1 against white (WCAG 1.4.11): Okabe–Ito orange is only 2.25:1.
-SECTOR_COLOURS = {"pharma": BLUE, "other": VERMILLION}
-# Purple–orange diverging scale, ordered strongly disagree → strongly agree.
-LIKERT_COLOURS = ["#B35806", "#F1A340", "#C8C8C8", "#998EC3", "#542788"]
-# Segment labels: white on the two dark ends (contrast 4.9 and 10.4), dark text on the light middle
-# three (8.3, 10.4, 5.8); none in a segment under 10%, too narrow for its label.
-LIKERT_WHITE_TEXT = [0, 4]
-LIKERT_LABEL_MIN = 0.10
-SPECTRUM_WRAP = 34  # characters: each end's text has half the diagram's width
+# One meaning per colour, across the book:
+ANSWER = "#595959"  # the share choosing an answer, where colour codes nothing else (and 'other' answers)
+GROUP_COLOURS = {"financial": VERMILLION, "within_control": BLUE}  # the article's own contrast
+SECTOR_COLOURS = {"pharma": PURPLE, "other": YELLOW}  # yellow only with an outline (it is 1.3:1 on white)
+# Brown (disagree) - grey (neither) - teal (agree), ordered strongly disagree -> strongly agree; the ends and
+# the two inner colours at least 3:1 against white (WCAG 1.4.11).
+LIKERT_COLOURS = ["#8C510A", "#BF812D", "#BDBDBD", "#35978F", "#01665E"]
+OUTLINE = TEXT_COLOUR
+PALE = 0.3  # fill opacity of a number the article did not publish
 
-THEME = {
-    "font": FONT,
-    "background": "white",
-    "view": {"stroke": None},
-    "title": {"font": FONT, "fontSize": 15, "color": TEXT_COLOUR, "anchor": "start", "subtitleFontSize": 12,
-              "subtitleColor": MUTED_COLOUR, "subtitlePadding": 6, "offset": 12},
-    "axis": {"labelFont": FONT, "titleFont": FONT, "labelFontSize": 12, "titleFontSize": 12,
-             "labelColor": TEXT_COLOUR, "titleColor": TEXT_COLOUR, "grid": False, "domainColor": "#888", "tickColor": "#888"},
-    "axisY": {"labelLimit": LABEL_LIMIT},
-    "legend": {"labelFont": FONT, "titleFont": FONT, "labelFontSize": 12, "titleFontSize": 12, "orient": "bottom",
-               "direction": "horizontal", "labelColor": TEXT_COLOUR, "titleColor": TEXT_COLOUR, "labelLimit": 420},
-    "text": {"font": FONT, "fontSize": 12, "color": TEXT_COLOUR},
-}
+
+@dataclass(frozen=True)
+class Layout:
+    """Where a chart is shown: its drawn width and the characters a line of text may hold at each size.
+
+    `em` is a generous average glyph width of DejaVu Sans in ems (measured 0.50 regular, 0.57 bold on
+    English text), so that wrapped lines stay inside the width; wrapping by characters keeps the spec
+    the same on every machine (no font file is read).
+    """
+
+    name: str
+    width: int
+    title_size: int = 16
+    text_size: int = 12
+    note_size: int = 12
+    em: float = 0.6
+
+    def chars(self, size: int, width: float | None = None, *, bold: bool = False) -> int:
+        return max(12, int((width or self.width) / (size * (self.em + (0.06 if bold else 0)))))
+
+
+WIDE = Layout("wide", 620)
+NARROW = Layout("narrow", 320)
+LAYOUTS = (WIDE, NARROW)
+
+LINE = 15  # px per line of a 12 px label
+BAR = 16  # px, one bar
+PAIR_BAR = 13  # px, each of two bars side by side (by group)
+GAP = 3  # px between a label and its bar, and between paired bars
+ROW_GAP = 12  # px between one option's bars and the next option's label
+
+
+def theme(layout: Layout = WIDE) -> dict:
+    size = layout.text_size
+    return {
+        "font": FONT,
+        "background": "white",
+        "view": {"stroke": None},
+        "title": {"font": FONT, "fontSize": layout.title_size, "color": TEXT_COLOUR, "anchor": "start",
+                  "subtitleFontSize": layout.note_size, "subtitleColor": MUTED_COLOUR, "subtitlePadding": 6,
+                  "offset": 12, "lineHeight": round(layout.title_size * 1.25), "subtitleLineHeight": 16},
+        "axis": {"labelFont": FONT, "titleFont": FONT, "labelFontSize": size, "titleFontSize": size,
+                 "labelColor": TEXT_COLOUR, "titleColor": TEXT_COLOUR, "grid": False, "domainColor": "#888",
+                 "tickColor": "#888"},
+        "legend": {"labelFont": FONT, "titleFont": FONT, "labelFontSize": size, "titleFontSize": size,
+                   "orient": "bottom", "direction": "vertical", "labelColor": TEXT_COLOUR, "titleColor": TEXT_COLOUR,
+                   "labelLimit": layout.width, "symbolSize": 140},
+        "text": {"font": FONT, "fontSize": size, "color": TEXT_COLOUR},
+    }
+
+
+THEME = theme(WIDE)
 
 
 # A base split across lines reads badly ("(n" / "= 82)"): "n = 82" is wrapped as one word.
@@ -77,9 +118,10 @@ _KEEP_TOGETHER = re.compile(r"\bn = (?=\d)")
 _GLUE = "\x00"
 
 
-def wrap(text: str, width: int = TITLE_WRAP) -> list[str]:
-    text = _KEEP_TOGETHER.sub(f"n{_GLUE}={_GLUE}", " ".join(text.split()))
-    return [line.replace(_GLUE, " ") for line in textwrap.wrap(text, width=width)] or [""]
+def wrap(text: str, width: int) -> list[str]:
+    """Lines of at most `width` characters; a word longer than that is broken, never cut off."""
+    text = _KEEP_TOGETHER.sub(f"n{_GLUE}={_GLUE}", " ".join(str(text).split()))
+    return [line.replace(_GLUE, " ") for line in textwrap.wrap(text, width=width, break_on_hyphens=False)] or [""]
 
 
 def wrap_block(text: str, width: int) -> str:
@@ -101,28 +143,41 @@ def base_note(base: int, who: str = "respondents") -> str:
     return note + ("." if not is_low_base(base) else f": low base (under {MIN_BASE}), treat with caution.")
 
 
-def _finish(chart: alt.TopLevelMixin, title: Sequence[str], subtitle: Sequence[str], source: str) -> alt.TopLevelMixin:
-    """Title and subtitle on top, the source line underneath, and the shared theme."""
+def question_note(wording: str) -> str:
+    return f"Question: ‘{' '.join(str(wording).split())}’"
+
+
+def _lines(notes: Sequence[str], layout: Layout) -> list[str]:
+    return [line for note in notes for line in wrap(note, layout.chars(layout.note_size))]
+
+
+def _finish(chart: alt.TopLevelMixin, title: str, notes: Sequence[str], source: str, layout: Layout) -> alt.TopLevelMixin:
+    """The finding on top, the question and notes under it, the source line underneath, and the theme."""
     framed = alt.vconcat(chart, spacing=4).properties(
-        title=alt.TitleParams(text=list(title), subtitle=list(subtitle)),
+        title=alt.TitleParams(text=wrap(title, layout.chars(layout.title_size, bold=True)),
+                              subtitle=_lines(notes, layout)),
     )
     source_line = alt.TitleParams(
-        text=wrap(source, 95), orient="bottom", anchor="start", fontSize=10, fontWeight="normal", color=MUTED_COLOUR,
-        offset=14,
+        text=wrap(source, layout.chars(layout.note_size)), orient="bottom", anchor="start",
+        fontSize=layout.note_size, fontWeight="normal", color=MUTED_COLOUR, offset=14, lineHeight=16,
     )
-    return alt.vconcat(framed, spacing=0).properties(title=source_line).configure(**THEME)
+    return alt.vconcat(framed, spacing=0).properties(title=source_line).configure(**theme(layout))
 
 
-def _tooltip(*, with_interval: bool = True, percent_of: str = RESPONDENTS) -> list[alt.Tooltip]:
+# -- cells as a chart carries them ----------------------------------------------------------------------------
+
+
+def _tooltip(*, with_interval: bool = True, percent_of: str = RESPONDENTS, classes: bool = False,
+             first: Sequence[alt.Tooltip] = ()) -> list[alt.Tooltip]:
     """Option, count, percentage, base and interval: what a reader hovering a bar sees.
 
     Count and percentage are text fields of the data (`count_text`, `share_label`): rounded by
     `phrasing.percent`, as everywhere else, not by Vega's number format; a withheld cell reads
     `SUPPRESSED_MARK`. For a share of mentions the base is the number of mentions and there is
-    no interval.
+    no interval. A wave with classes adds whether the article published the number, or its range.
     """
     mentions = percent_of == MENTIONS
-    tips = [
+    tips = list(first) + [
         alt.Tooltip("label:N", title="Option"),
         alt.Tooltip("count_text:N", title="Count"),
         alt.Tooltip("share_label:N", title="Share of mentions" if mentions else "Percentage"),
@@ -130,6 +185,8 @@ def _tooltip(*, with_interval: bool = True, percent_of: str = RESPONDENTS) -> li
     ]
     if with_interval and not mentions:
         tips.append(alt.Tooltip("interval:N", title=f"{LEVEL} interval"))
+    if classes:
+        tips.append(alt.Tooltip("article:N", title=marks.TABLE_HEADER))
     return tips
 
 
@@ -146,7 +203,8 @@ def _is_withheld(row) -> bool:
 def _cell_fields(row, *, intervals: bool) -> dict:
     """A cell's numbers as a chart carries them: nothing at all for a withheld cell (no count, share or interval).
 
-    Shares of mentions (`intervals=False`) carry no interval fields.
+    Shares of mentions (`intervals=False`) carry no interval fields. A cell of a wave with classes
+    carries its class (`provenance`) and what the article says of it (`article`).
     """
     withheld = _is_withheld(row)
     share = None if withheld or pd.isna(row.share) else round(float(row.share), 6)
@@ -165,6 +223,10 @@ def _cell_fields(row, *, intervals: bool) -> dict:
             interval=SUPPRESSED_MARK if withheld else _interval_text(row.ci_low, row.ci_high),
         )
     fields["text_x"] = 0 if share is None else (fields["ci_high"] if intervals else share)
+    cls = marks.cell_class(row)
+    if cls is not None:
+        fields["provenance"] = cls
+        fields["article"] = SUPPRESSED_MARK if withheld else marks.class_words(row)
     return fields
 
 
@@ -172,15 +234,6 @@ def withheld_note(*, listed_after: bool = False) -> str:
     """What the mark stands for, under every chart that shows it (and, for sorted bars, where withheld ones go)."""
     note = f"{SUPPRESSED_MARK} = withheld: fewer than {MIN_CELL} respondents, or a figure that would reveal one"
     return note + ("; withheld options are listed after the others." if listed_after else ".")
-
-
-def _bar_records(table: pd.DataFrame, order: Sequence[str]) -> list[dict]:
-    intervals = table.attrs.get("percent_of", RESPONDENTS) != MENTIONS
-    records = []
-    for row in table.set_index("code").loc[list(order)].reset_index().itertuples(index=False):
-        records.append({"code": row.code, "label": row.label, "group": row.group or "",
-                        **_cell_fields(row, intervals=intervals)})
-    return records
 
 
 def bar_order(table: pd.DataFrame, *, sort: bool) -> list[str]:
@@ -195,65 +248,36 @@ def bar_order(table: pd.DataFrame, *, sort: bool) -> list[str]:
     return table[~exclusive]["code"].tolist() + table[exclusive]["code"].tolist()
 
 
-def option_bars(
-    table: pd.DataFrame,
-    question: Question,
-    meta: WaveMeta,
-    *,
-    sort: bool = True,
-    groups: dict[str, str] | None = None,
-) -> alt.TopLevelMixin:
-    """Horizontal bars, one per option, with intervals (`LEVEL`): serves single and multi questions.
+# -- styles shared by every chart ---------------------------------------------------------------------------------
 
-    `table` is a view of a published table (`Chapter.table`); its `percent_of` attribute decides
-    the subtitle. Intervals are drawn for shares of respondents only: mentions by one respondent
-    are not independent, so a binomial interval for a share of mentions would be too narrow, and
-    none is drawn, shown or carried in the chart's data. A withheld option has no bar, only the mark.
-    """
-    percent_of = table.attrs.get("percent_of", RESPONDENTS)
-    order = bar_order(table, sort=sort)
-    records = _bar_records(table, order)
-    labels = [r["label"] for r in records]
-    show_interval = percent_of == RESPONDENTS
-    tops = [r["ci_high"] if show_interval else r["share"] for r in records]
-    upper = max([t for t in tops if t is not None] + [0.05])
-    x_max = min(1.0, math.ceil((upper + 0.08) * 10) / 10)
-    base = alt.Chart(alt.Data(values=records)).encode(
-        y=alt.Y("label:N", sort=labels, title=None, axis=alt.Axis(labelLimit=LABEL_LIMIT)),
-    )
-    x = alt.X("share:Q", title=None, scale=alt.Scale(domain=[0, x_max]), axis=alt.Axis(format="%", tickCount=5))
-    if groups:
-        used = [g for g in groups if any(r["group"] == g for r in records)]
-        colour = alt.Color(
-            "group:N",
-            title=None,
-            scale=alt.Scale(domain=used, range=[GROUP_COLOURS.get(g, GREY) for g in used]),
-            legend=alt.Legend(labelExpr=_label_expr({g: groups[g] for g in used})),
-        )
-    else:
-        colour = alt.value(BLUE)
-    bars = base.mark_bar(height={"band": 0.72}).encode(x=x, color=colour, tooltip=_tooltip(with_interval=show_interval, percent_of=percent_of))
-    layers = [bars]
-    if show_interval:
-        layers.append(
-            base.mark_rule(color=TEXT_COLOUR, strokeWidth=1.2).encode(
-                x="ci_low:Q", x2="ci_high:Q", tooltip=_tooltip(with_interval=True)
-            )
-        )
-    layers.append(
-        base.mark_text(align="left", dx=4, color=TEXT_COLOUR).encode(x=alt.X("text_x:Q"), text="share_text:N")
-    )
-    chart = alt.layer(*layers).properties(width=WIDTH - LABEL_LIMIT // 2, height=alt.Step(BAR_STEP))
-    base_n = int(table.attrs.get("respondents", records[0]["base"] if records else 0))
-    subtitle = [base_note(base_n), percent_of_note(percent_of, question.is_multi)]
-    if percent_of == MENTIONS:
-        total = records[0]["base"] if records else 0
-        subtitle[0] = base_note(base_n)[:-1] + f"; {total:,} mentions."
-    if show_interval:
-        subtitle.append(f"Lines show {LEVEL} confidence intervals (Wilson).")
-    if any(r["count"] is None for r in records):
-        subtitle.append(withheld_note(listed_after=sort))
-    return _finish(chart, wrap(question.wording), subtitle, meta.source_line(base_n))
+
+def _class_encodings(classes: bool, *, outline: bool = False) -> dict:
+    """Pale with a dashed outline for a number the article did not publish (`_class_key` explains it)."""
+    if not classes:
+        return {"stroke": alt.value(OUTLINE), "strokeWidth": alt.value(0.8)} if outline else {}
+    return {
+        "fillOpacity": alt.condition(RECONSTRUCTED_TEST, alt.value(PALE), alt.value(1)),
+        "strokeDash": alt.condition(RECONSTRUCTED_TEST, alt.value([3, 2]), alt.value([1, 0])),
+        "strokeWidth": alt.condition(RECONSTRUCTED_TEST, alt.value(1.2), alt.value(0.8 if outline else 0)),
+        "stroke": alt.value(OUTLINE),
+    }
+
+
+RECONSTRUCTED_TEST = f"datum.provenance === {marks.RECONSTRUCTED!r}"
+KEY_HEIGHT = 2 * LINE + 14  # the key to the marks of a number the article did not publish, above the bars
+
+
+def _class_key(y0: int, total: int) -> list[alt.Chart]:
+    """Two swatches with their words: solid, published by the article; pale and dashed, not published."""
+    entries = [{"provenance": cls, "text": marks.LEGEND_WORDS[cls], "y_top": y0 + i * LINE + 2,
+                "y_bottom": y0 + i * LINE + 13, "y_mid": y0 + i * LINE + 8}
+               for i, cls in enumerate((marks.PUBLISHED, marks.RECONSTRUCTED))]
+    data = alt.Chart(alt.Data(values=entries))
+    swatches = data.mark_rect(color=ANSWER).encode(
+        x=alt.value(0), x2=alt.value(16), y=_y("y_top", total), y2="y_bottom:Q", **_class_encodings(True, outline=True))
+    words = data.mark_text(align="left", baseline="middle", color=TEXT_COLOUR, x=22).encode(
+        y=_y("y_mid", total), text="text:N")
+    return [swatches, words]
 
 
 def _label_expr(labels: dict[str, str]) -> str:
@@ -262,12 +286,150 @@ def _label_expr(labels: dict[str, str]) -> str:
     return f"{cases} : datum.label" if cases else "datum.label"
 
 
+def _x_scale(records: Sequence[dict], *, headroom: float) -> alt.Scale:
+    upper = max([r["text_x"] for r in records if r.get("text_x") is not None] + [0.05])
+    return alt.Scale(domain=[0, min(1.0, math.ceil((upper + headroom) * 10) / 10)], nice=False)
+
+
+def _rows_layout(records: list[dict], keys: Sequence[str], per_row: int, bar: int, layout: Layout, y0: int = 0) -> int:
+    """Pixel positions, top down: each option's wrapped label, then its `per_row` bars; the drawing's height.
+
+    Sets on each record `label_text` (the label wrapped to the layout's width), `y_label` (the
+    label's first baseline), and `y_top`/`y_mid`/`y_bottom` of its bar; the rows start at `y0`.
+    """
+    y = y0
+    label_chars = layout.chars(layout.text_size)
+    by_key: dict[str, list[dict]] = {}
+    for record in records:
+        by_key.setdefault(record["code"], []).append(record)
+    for key in keys:
+        group = by_key.get(key, [])
+        if not group:
+            continue
+        lines = wrap(group[0]["label"], label_chars)
+        first_baseline = y + LINE - 3  # a text mark of several lines is placed by its first line
+        y += LINE * len(lines) + GAP
+        for i, record in enumerate(group[:per_row]):
+            record["label_text"] = "\n".join(lines)
+            record["y_label"] = first_baseline
+            record["y_top"] = y
+            record["y_mid"] = y + bar / 2
+            record["y_bottom"] = y + bar
+            y += bar + (GAP if i < per_row - 1 else 0)
+        y += ROW_GAP
+    return y - ROW_GAP + 2
+
+
+def _y(field: str, height: int) -> alt.Y:
+    """A pixel position from the top (domain reversed onto Vega's bottom-up range)."""
+    return alt.Y(f"{field}:Q", scale=alt.Scale(domain=[height, 0], nice=False, zero=False), axis=None)
+
+
+def _labels(base: alt.Chart, height: int) -> alt.Chart:
+    """Each option's label above its bars, wrapped (one text mark per option: the first record of each)."""
+    return base.transform_filter("datum.label_text != null && datum.first").mark_text(
+        align="left", baseline="alphabetic", lineBreak="\n", lineHeight=LINE, color=TEXT_COLOUR, x=0,
+    ).encode(y=_y("y_label", height), text="label_text:N")
+
+
+def _bars(base: alt.Chart, x: alt.X, height: int, colour, tooltip, classes: bool, *, outline: bool = False) -> alt.Chart:
+    return base.mark_rect().encode(
+        x=x, x2=alt.datum(0), y=_y("y_top", height), y2="y_bottom:Q", color=colour, tooltip=tooltip,
+        **_class_encodings(classes, outline=outline),
+    )
+
+
+def _whiskers(base: alt.Chart, height: int) -> alt.Chart:
+    return base.transform_filter("datum.ci_low != null").mark_rule(color=TEXT_COLOUR, strokeWidth=1.2).encode(
+        x="ci_low:Q", x2="ci_high:Q", y=_y("y_mid", height))
+
+
+def _values(base: alt.Chart, height: int) -> alt.Chart:
+    return base.mark_text(align="left", baseline="middle", dx=4, color=TEXT_COLOUR).encode(
+        x="text_x:Q", y=_y("y_mid", height), text="share_text:N")
+
+
+def _notes_of(records: Sequence[dict], *, listed_after: bool = False) -> list[str]:
+    return [withheld_note(listed_after=listed_after)] if any(r["count"] is None for r in records) else []
+
+
+# -- the charts ---------------------------------------------------------------------------------------------------
+
+
+def option_bars(
+    table: pd.DataFrame,
+    question: Question,
+    meta: WaveMeta,
+    *,
+    title: str | None = None,
+    sort: bool = True,
+    groups: dict[str, str] | None = None,
+    notes: Sequence[str] = (),
+    layout: Layout = WIDE,
+) -> alt.TopLevelMixin:
+    """Horizontal bars, one per option, with intervals (`LEVEL`): serves single and multi questions.
+
+    `table` is a view of a published table (`Chapter.table`); its `percent_of` attribute decides
+    the subtitle. Intervals are drawn for shares of respondents only: mentions by one respondent
+    are not independent, so a binomial interval for a share of mentions would be too narrow, and
+    none is drawn, shown or carried in the chart's data. A withheld option has no bar, only the mark.
+    `groups` colours the options of the groups that have a colour (`GROUP_COLOURS`); `notes` are
+    further lines for the subtitle (that a breakdown is not a finding, say).
+    """
+    percent_of = table.attrs.get("percent_of", RESPONDENTS)
+    show_interval = percent_of == RESPONDENTS
+    order = bar_order(table, sort=sort)
+    rows = table.set_index("code").loc[list(order)].reset_index()
+    records = [{"code": row.code, "label": row.label, "group": row.group or "", "first": True,
+                **_cell_fields(row, intervals=show_interval)} for row in rows.itertuples(index=False)]
+    classes = marks.has_classes(table)
+    height = _rows_layout(records, order, 1, BAR, layout, KEY_HEIGHT if classes else 0)
+    base = alt.Chart(alt.Data(values=records))
+    x = alt.X("share:Q", title=None, scale=_x_scale(records, headroom=0.12 if layout is NARROW else 0.08),
+              axis=alt.Axis(format="%", tickCount=4, labelFontSize=layout.text_size))
+    coloured = [g for g in (groups or {}) if g in GROUP_COLOURS and any(r["group"] == g for r in records)]
+    if coloured:
+        used = coloured + (["other"] if any(r["group"] not in coloured for r in records) else [])
+        for record in records:
+            record["colour_group"] = record["group"] if record["group"] in coloured else "other"
+        names = {g: groups[g] for g in coloured} | {"other": "Other answers"}
+        colour = alt.Color("colour_group:N", title=None,
+                           scale=alt.Scale(domain=used, range=[GROUP_COLOURS.get(g, ANSWER) for g in used]),
+                           legend=alt.Legend(labelExpr=_label_expr({g: names[g] for g in used})))
+    else:
+        colour = alt.value(ANSWER)
+    tooltip = _tooltip(with_interval=show_interval, percent_of=percent_of, classes=classes)
+    layers = [_labels(base, height), _bars(base, x, height, colour, tooltip, classes)]
+    if classes:
+        layers += _class_key(0, height)
+    if show_interval:
+        layers.append(_whiskers(base, height))
+    layers.append(_values(base, height))
+    chart = alt.layer(*layers).properties(width=layout.width, height=height)
+    base_n = int(table.attrs.get("respondents", records[0]["base"] if records else 0))
+    lines = [question_note(question.wording_in(meta.wave)), base_note(base_n), percent_of_note(percent_of, question.is_multi)]
+    if percent_of == MENTIONS:
+        total = records[0]["base"] if records else 0
+        lines[1] = base_note(base_n)[:-1] + f"; {total:,} mentions."
+    if show_interval:
+        lines.append(INTERVAL_NOTE)
+    lines += _notes_of(records, listed_after=sort) + list(notes)
+    return _finish(chart, title or question.wording, lines, meta.source_line(base_n), layout)
+
+
+def _share_of(shares: dict[str, float], codes: Sequence[str]) -> float:
+    return sum(shares[c] for c in codes)
+
+
 def likert_bars(
     tables: Sequence[tuple[str, pd.DataFrame]],
     question: Question,
     meta: WaveMeta,
     *,
-    note: str | None = None,
+    title: str | None = None,
+    notes: Sequence[str] = (),
+    totals: Sequence[dict] = (),
+    layout: Layout = WIDE,
 ) -> alt.TopLevelMixin:
     """Diverging stacked bars for a five-point agreement scale, one row per group (e.g. all, by sector).
 
@@ -275,16 +437,24 @@ def likert_bars(
     zero so that the bars stay centred on the scale's midpoint. Every position comes from
     visible cells only: a withheld cell has no segment, the cells beyond it move in towards the
     middle (a row with a withheld neutral starts both sides at zero), and the row ends with the
-    mark. `note` is a line for the subtitle (why there are no rows by sector, say).
+    mark. No segment carries a label (a narrow one has no room for it): each row's disagree and
+    agree totals stand at its ends, as `totals` gives them (one dict per row: `row`, `disagree`,
+    `agree`, each a dict of `text` and, for a wave with classes, `provenance` and `article`).
+    `notes` are further lines for the subtitle (why there are no rows by sector, say).
     """
     scale_codes = [o.code for o in sorted(question.options, key=lambda o: o.score or 0)]
     scale_labels = [question.label(code) for code in scale_codes]
     side = {o.code: o.group for o in question.options}
-    records, marks, row_labels = [], [], []
+    records, row_records, ends = [], [], []
+    classes = any(marks.has_classes(table) for _, table in tables)
+    label_chars = layout.chars(layout.text_size)
+    sides_y = (KEY_HEIGHT if classes else 0) + LINE
+    y = sides_y + 6
+    widest = 0.05
+    totals_by_row = {t["row"]: t for t in totals}
     for row_label, table in tables:
         base_n = int(table.attrs.get("respondents", 0))
         label = f"{row_label} (n = {base_n})"
-        row_labels.append(label)
         by_code = {row.code: row for row in table.itertuples(index=False)}
         cells = {code: by_code[code] for code in scale_codes}
         withheld = {code for code, cell in cells.items() if _is_withheld(cell)}
@@ -305,6 +475,12 @@ def likert_bars(
             if side[code] == "agree" and code not in withheld:
                 position[code] = (outward["agree"], outward["agree"] + shares[code])
                 outward["agree"] += shares[code]
+        lines = wrap(label, label_chars)
+        label_y = y + LINE - 3
+        y += LINE * len(lines)
+        top = y + GAP
+        y = top + BAR + 4 + ROW_GAP
+        row_records.append({"row": label, "label_text": "\n".join(lines), "y_label": label_y})
         for code in scale_codes:
             cell = cells[code]
             fields = _cell_fields(cell, intervals=True)
@@ -312,41 +488,62 @@ def likert_bars(
             records.append({
                 "row": label, "code": code, "label": question.label(code), **fields,
                 "start": None if start is None else round(start, 6), "end": None if end is None else round(end, 6),
-                "share_text": fields["share_text"] if code not in withheld and shares[code] >= LIKERT_LABEL_MIN else "",
-                "order": scale_codes.index(code),
+                "share_text": "", "order": scale_codes.index(code),
+                "y_top": top, "y_bottom": top + BAR + 4,
             })
-        if withheld:
-            marks.append({"row": label, "x": round(outward["agree"], 6), "text": SUPPRESSED_MARK})
+        widest = max(widest, -outward["disagree"], outward["agree"])
+        given = totals_by_row.get(row_label, {})
+        for which, x, align in (("disagree", outward["disagree"], "right"), ("agree", outward["agree"], "left")):
+            total = given.get(which) or {}
+            text = total.get("text") or (SUPPRESSED_MARK if withheld & {c for c in scale_codes if side[c] == which} else "")
+            if text:
+                end = {"row": label, "x": round(x, 6), "text": text, "align": align, "y_mid": top + (BAR + 4) / 2,
+                       "dx": -4 if align == "right" else 4}
+                end.update({k: total[k] for k in ("provenance", "article") if k in total})
+                ends.append(end)
+    height = y - ROW_GAP
+    reach = min(1.0, math.ceil((widest + (0.28 if layout is NARROW else 0.16)) * 10) / 10)
+    x_scale = alt.Scale(domain=[-reach, reach], nice=False)
     base = alt.Chart(alt.Data(values=records))
-    bars = base.mark_bar(height={"band": 0.7}).encode(
-        y=alt.Y("row:N", sort=row_labels, title=None),
-        x=alt.X("start:Q", title=None, scale=alt.Scale(domain=[-1, 1]),
-                axis=alt.Axis(format="%", values=[-1, -0.5, 0, 0.5, 1], labelExpr="format(abs(datum.value), '.0%')")),
-        x2="end:Q",
+    bars = base.transform_filter("datum.start != null").mark_rect().encode(
+        y=_y("y_top", height), y2="y_bottom:Q",
+        x=alt.X("start:Q", title=None, scale=x_scale, axis=None), x2="end:Q",
         color=alt.Color("label:N", title=None, sort=scale_labels,
                         scale=alt.Scale(domain=scale_labels, range=LIKERT_COLOURS),
-                        legend=alt.Legend(columns=3, symbolType="square")),
+                        legend=alt.Legend(symbolType="square", direction="vertical", orient="bottom")),
         order=alt.Order("order:Q"),
-        tooltip=_tooltip(),
+        tooltip=[alt.Tooltip("row:N", title="Group")] + _tooltip(classes=classes),
+        **_class_encodings(classes),
     )
-    text = base.mark_text(color="white", fontWeight="bold", fontSize=11).transform_calculate(
-        middle="(datum.start + datum.end) / 2"
-    ).encode(y=alt.Y("row:N", sort=row_labels), x="middle:Q", text="share_text:N",
-             color=alt.condition(f"indexof({LIKERT_WHITE_TEXT}, datum.order) >= 0", alt.value("white"),
-                                 alt.value(TEXT_COLOUR)))
-    zero = alt.Chart(alt.Data(values=[{"x": 0}])).mark_rule(color=TEXT_COLOUR).encode(x="x:Q")
-    layers = [bars, text, zero]
-    if marks:
-        layers.append(alt.Chart(alt.Data(values=marks)).mark_text(align="left", dx=4, color=TEXT_COLOUR).encode(
-            y=alt.Y("row:N", sort=row_labels), x="x:Q", text="text:N"))
-    chart = alt.layer(*layers).properties(width=WIDTH - 120, height=alt.Step(34))
+    row_labels = alt.Chart(alt.Data(values=row_records)).mark_text(
+        align="left", baseline="alphabetic", lineBreak="\n", lineHeight=LINE, color=TEXT_COLOUR,
+    ).encode(x=alt.value(0), y=_y("y_label", height), text="label_text:N")
+    zero = alt.Chart(alt.Data(values=[{"x": 0, "y": sides_y + 2, "y2": height}])).mark_rule(color=TEXT_COLOUR).encode(
+        x=alt.X("x:Q", scale=x_scale), y=_y("y", height), y2="y2:Q")
+    sides = alt.layer(*[
+        alt.Chart(alt.Data(values=[{**item, "y": sides_y}])).mark_text(
+            baseline="alphabetic", color=MUTED_COLOUR, fontWeight="bold", align=item["align"],
+        ).encode(x=alt.X("x:Q", scale=x_scale), y=_y("y", height), text="text:N")
+        for item in ({"x": -0.02, "text": "◂ Disagree", "align": "right"}, {"x": 0.02, "text": "Agree ▸", "align": "left"})
+    ])
+    layers = [row_labels, bars, zero, sides] + (_class_key(0, height) if classes else [])
+    for align in ("right", "left"):
+        chosen = [e for e in ends if e["align"] == align]
+        if chosen:
+            tip = [alt.Tooltip("row:N", title="Group"), alt.Tooltip("text:N", title="Disagree" if align == "right" else "Agree")]
+            if classes and any("article" in e for e in chosen):
+                tip.append(alt.Tooltip("article:N", title=marks.TABLE_HEADER))
+            layers.append(alt.Chart(alt.Data(values=chosen)).mark_text(
+                align=align, baseline="middle", dx=-4 if align == "right" else 4, color=TEXT_COLOUR, fontWeight="bold",
+            ).encode(x=alt.X("x:Q", scale=x_scale), y=_y("y_mid", height), text="text:N", tooltip=tip))
+    chart = alt.layer(*layers).properties(width=layout.width, height=height)
     total_base = int(tables[0][1].attrs.get("respondents", 0)) if tables else 0
-    subtitle = [base_note(total_base), "% of respondents in each row; disagreement to the left, agreement to the right."]
-    if marks:
-        subtitle.append(withheld_note()[:-1] + "; the row's other segments close up towards the middle.")
-    if note:
-        subtitle.append(note)
-    return _finish(chart, wrap(question.wording), subtitle, meta.source_line(total_base))
+    lines = [question_note(question.wording_in(meta.wave)), base_note(total_base),
+             "% of respondents in each row; disagreement to the left, agreement to the right, each side's total at its end."]
+    if any(r["count"] is None for r in records):
+        lines.append(withheld_note()[:-1] + "; the row's other segments close up towards the middle.")
+    lines += list(notes)
+    return _finish(chart, title or question.wording, lines, meta.source_line(total_base), layout)
 
 
 def group_comparison_bars(
@@ -355,12 +552,16 @@ def group_comparison_bars(
     meta: WaveMeta,
     *,
     group_title: str,
+    title: str | None = None,
     order: Sequence[str] | None = None,
+    notes: Sequence[str] = (),
+    layout: Layout = WIDE,
 ) -> alt.TopLevelMixin:
-    """Side-by-side bars per option for each group (e.g. pharma vs other sectors), with intervals.
+    """Bars per option for each group (e.g. pharma vs other sectors), one under the other, with intervals.
 
     `table` is a published breakdown (`Chapter.sector_breakdown`): a withheld cell carries no
-    bar and no number, only the mark. Shares of mentions have no intervals.
+    bar and no number, only the mark. Shares of mentions have no intervals. Rows follow `order`
+    (the whole sample's bar order), and within an option the groups follow the table.
     """
     percent_of = table.attrs.get("percent_of", RESPONDENTS)
     intervals = percent_of != MENTIONS
@@ -370,93 +571,111 @@ def group_comparison_bars(
         g: f"{table.loc[table['group_code'] == g, 'group_label'].iloc[0]} (n = {bases[g]})" for g in group_codes
     }
     option_codes = list(order) if order else list(dict.fromkeys(table["code"]))
-    labels = [question.label(code) for code in option_codes]
+    classes = marks.has_classes(table)
+    by_cell = {(row.code, row.group_code): row for row in table.itertuples(index=False)}
     records = []
-    for row in table.itertuples(index=False):
-        if row.code not in option_codes:
-            continue
-        records.append({"code": row.code, "label": row.label, "group": group_names[row.group_code],
-                        **_cell_fields(row, intervals=intervals)})
+    for code in option_codes:
+        for i, group_code in enumerate(group_codes):
+            row = by_cell.get((code, group_code))
+            if row is None:
+                continue
+            records.append({"code": row.code, "label": row.label, "group": group_names[row.group_code],
+                            "group_code": group_code, "first": i == 0, **_cell_fields(row, intervals=intervals)})
+    height = _rows_layout(records, option_codes, len(group_codes), PAIR_BAR, layout, KEY_HEIGHT if classes else 0)
     domain = [group_names[g] for g in group_codes]
     colour = alt.Color("group:N", title=group_title, sort=domain,
-                       scale=alt.Scale(domain=domain, range=[SECTOR_COLOURS.get(g, GREY) for g in group_codes]))
-    upper = max([r["text_x"] for r in records] + [0.05])
-    x_max = min(1.0, math.ceil((upper + 0.1) * 10) / 10)
-    base = alt.Chart(alt.Data(values=records)).encode(
-        y=alt.Y("label:N", sort=labels, title=None, axis=alt.Axis(labelLimit=LABEL_LIMIT)),
-        yOffset=alt.YOffset("group:N", sort=domain),
-    )
-    bars = base.mark_bar(height={"band": 0.85}).encode(
-        x=alt.X("share:Q", title=None, scale=alt.Scale(domain=[0, x_max]), axis=alt.Axis(format="%", tickCount=5)),
-        color=colour,
-        tooltip=[alt.Tooltip("group:N", title=group_title)] + _tooltip(percent_of=percent_of),
-    )
-    layers = [bars]
+                       scale=alt.Scale(domain=domain, range=[SECTOR_COLOURS.get(g, ANSWER) for g in group_codes]),
+                       legend=alt.Legend(symbolStrokeColor=OUTLINE, symbolStrokeWidth=0.8))
+    base = alt.Chart(alt.Data(values=records))
+    x = alt.X("share:Q", title=None, scale=_x_scale(records, headroom=0.14 if layout is NARROW else 0.1),
+              axis=alt.Axis(format="%", tickCount=4))
+    tooltip = _tooltip(percent_of=percent_of, with_interval=intervals, classes=classes,
+                       first=[alt.Tooltip("group:N", title=group_title)])
+    layers = [_labels(base, height), _bars(base, x, height, colour, tooltip, classes, outline=True)]
+    if classes:
+        layers += _class_key(0, height)
     if intervals:
-        layers.append(base.mark_rule(color=TEXT_COLOUR).encode(x="ci_low:Q", x2="ci_high:Q"))
-    layers.append(base.mark_text(align="left", dx=4, fontSize=11).encode(x="text_x:Q", text="share_text:N"))
-    chart = alt.layer(*layers).properties(width=WIDTH - LABEL_LIMIT // 2, height=alt.Step(BAR_STEP * 0.6))
+        layers.append(_whiskers(base, height))
+    layers.append(_values(base, height))
+    chart = alt.layer(*layers).properties(width=layout.width, height=height)
     total = sum(bases.values())
-    subtitle = [
+    lines = [
+        question_note(question.wording_in(meta.wave)),
         f"Base: respondents answering in each group (n = {total}; " + ", ".join(group_names.values()) + ").",
-        percent_of_note(percent_of, question.is_multi) + (f" Lines show {LEVEL} intervals (Wilson)." if intervals else ""),
+        percent_of_note(percent_of, question.is_multi),
     ]
-    if any(r["count"] is None for r in records):
-        subtitle.append(withheld_note())
-    return _finish(chart, wrap(question.wording), subtitle, meta.source_line(total))
+    if intervals:
+        lines.append(INTERVAL_NOTE)
+    lines += _notes_of(records) + list(notes)
+    return _finish(chart, title or question.wording, lines, meta.source_line(total), layout)
 
 
-def spectrum_diagram(ends: Sequence[dict], *, title: str, source: str) -> alt.TopLevelMixin:
+def spectrum_diagram(ends: Sequence[dict], *, title: str, source: str, layout: Layout = WIDE) -> alt.TopLevelMixin:
     """The article's spectrum of KAM management: two labelled ends and each end's risks.
 
     A diagram of the article's argument, not of survey data: `ends` are dicts with
     `label`, `position` (0 or 1), `rewarded_on` and `risk` text taken from the article.
+    Its colours code nothing (no colour of the book's charts is used).
     """
+    half = layout.chars(layout.text_size, layout.width / 2 - 8)
     records = [
-        {**end, **{key: wrap_block(str(end[key]), SPECTRUM_WRAP) for key in ("rewarded_on", "risk") if key in end}}
+        {**end, **{key: wrap_block(str(end[key]), half) for key in ("label", "rewarded_on", "risk") if key in end}}
         for end in ends
     ]
-    axis = alt.Chart(alt.Data(values=[{"x": 0, "x2": 1}])).mark_rule(strokeWidth=3, color=MUTED_COLOUR).encode(
-        x=alt.X("x:Q", axis=None, scale=alt.Scale(domain=[-0.08, 1.08])), x2="x2:Q", y=alt.value(40)
+    def lines(text: str) -> int:
+        return str(text).count("\n") + 1
+
+    label_lines = max(lines(r["label"]) for r in records)
+    rewarded_lines = max(lines(r.get("rewarded_on", "")) for r in records)
+    risk_lines = max(lines(r.get("risk", "")) for r in records)
+    y_label = 58
+    y_rewarded = y_label + label_lines * 18 + 8
+    y_risk = y_rewarded + rewarded_lines * LINE + 10
+    height = y_risk + risk_lines * LINE + 4
+    x_scale = alt.Scale(domain=[0, 1], nice=False)
+    axis = alt.Chart(alt.Data(values=[{"x": 0.02, "x2": 0.98}])).mark_rule(strokeWidth=3, color=MUTED_COLOUR).encode(
+        x=alt.X("x:Q", axis=None, scale=x_scale), x2="x2:Q", y=alt.value(40)
     )
-    middle = alt.Chart(alt.Data(values=[{"x": 0.5, "text": "balance"}])).mark_point(
-        shape="triangle-down", size=160, filled=True, color=GREEN
-    ).encode(x="x:Q", y=alt.value(28))
-    middle_text = alt.Chart(alt.Data(values=[{"x": 0.5, "text": "Where both ends say they want to move: a balance"}])).mark_text(
-        fontSize=12, color=TEXT_COLOUR, dy=-4
-    ).encode(x="x:Q", y=alt.value(12), text="text:N")
-    dots = alt.Chart(alt.Data(values=records)).mark_circle(size=260, opacity=1).encode(
-        x="position:Q", y=alt.value(40),
-        color=alt.Color("label:N", legend=None, scale=alt.Scale(range=[VERMILLION, BLUE])),
-    )
+    middle = alt.Chart(alt.Data(values=[{"x": 0.5}])).mark_point(
+        shape="triangle-down", size=160, filled=True, color=TEXT_COLOUR
+    ).encode(x=alt.X("x:Q", scale=x_scale), y=alt.value(28))
+    middle_text = alt.Chart(alt.Data(values=[{"x": 0.5, "text": "balance"}])).mark_text(
+        color=TEXT_COLOUR, dy=-4
+    ).encode(x=alt.X("x:Q", scale=x_scale), y=alt.value(12), text="text:N")
+    dots = alt.Chart(alt.Data(values=[{"x": 0.02 + 0.96 * r["position"]} for r in records])).mark_circle(
+        size=220, opacity=1, color=MUTED_COLOUR).encode(x=alt.X("x:Q", scale=x_scale), y=alt.value(40))
+
     def text_layer(field: str, y: int, **kwargs) -> list[alt.Chart]:
         return [
-            alt.Chart(alt.Data(values=[end])).mark_text(
+            alt.Chart(alt.Data(values=[{"x": float(end["position"]), "text": end.get(field, "")}])).mark_text(
                 lineBreak="\n", baseline="top", align="left" if end["position"] < 0.5 else "right", **kwargs
-            ).encode(x="position:Q", y=alt.value(y), text=f"{field}:N")
+            ).encode(x=alt.X("x:Q", scale=x_scale), y=alt.value(y), text="text:N")
             for end in records
         ]
 
     chart = alt.layer(
         axis, middle, middle_text, dots,
-        *text_layer("label", 58, fontSize=14, fontWeight="bold"),
-        *text_layer("rewarded_on", 82, fontSize=12),
-        *text_layer("risk", 138, fontSize=12, color=MUTED_COLOUR),
-    ).properties(width=WIDTH, height=200)
-    subtitle = ["A diagram of the article's argument, not a chart of survey data."]
-    return _finish(chart, wrap(title), subtitle, source)
+        *text_layer("label", y_label, fontSize=layout.text_size + 2, fontWeight="bold", lineHeight=18),
+        *text_layer("rewarded_on", y_rewarded, lineHeight=LINE),
+        *text_layer("risk", y_risk, color=MUTED_COLOUR, lineHeight=LINE),
+    ).properties(width=layout.width, height=height)
+    notes = ["A diagram of the article's argument, not a chart of survey data: where both ends say they want to "
+             "move is a balance."]
+    return _finish(chart, title, notes, source, layout)
 
 
-def notice(title: str, message: str, source: str) -> alt.TopLevelMixin:
+def notice(title: str, message: str, source: str, *, question: str | None = None, layout: Layout = WIDE) -> alt.TopLevelMixin:
     """A figure with no data in this wave (question not asked, nobody to count): the reason in place of bars.
 
     Keeps the figure's number, title and anchor in every edition, so that links and
     cross-references hold, while saying plainly why there is nothing to draw.
     """
+    text = wrap(message, layout.chars(layout.text_size + 2))
     chart = (
-        alt.Chart(alt.Data(values=[{"message": message}]))
-        .mark_text(align="left", baseline="middle", fontSize=14, color=MUTED_COLOUR, x=0, y=24)
+        alt.Chart(alt.Data(values=[{"message": "\n".join(text)}]))
+        .mark_text(align="left", baseline="top", fontSize=layout.text_size + 2, color=MUTED_COLOUR, x=0, y=8,
+                   lineBreak="\n", lineHeight=18)
         .encode(text="message:N")
-        .properties(width=WIDTH - LABEL_LIMIT // 2, height=48)
+        .properties(width=layout.width, height=16 + 18 * len(text))
     )
-    return _finish(chart, wrap(title), [], source)
+    return _finish(chart, title, [question_note(question)] if question else [], source, layout)

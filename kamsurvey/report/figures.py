@@ -1,30 +1,36 @@
-"""A figure as the notebook stores it, and as the website shows it.
+"""A figure as the notebook stores it: its specs, the numbers behind it, its alt text, its wave.
 
 The notebook output of a figure is semantic, not presentational: the Vega-Lite
-spec, the aggregate numbers behind it, generated alt text and the wave it belongs
-to, under one JSON mime type. It is identical on every machine (no fonts, no ids,
-no timestamps), which is what strict nbval needs. The Sphinx extension turns it
-into the page's figure at build time: static SVG (shown without JavaScript and in
-print), the interactive chart, a data table, downloads and citation text.
+specs (one drawn for a desktop page and the downloads, one for a phone), the
+aggregate numbers behind them in the order the chart shows them, generated alt
+text and the wave it belongs to, under one JSON mime type. It is identical on
+every machine (no fonts, no ids, no timestamps), which is what strict nbval needs.
+The site layer (`kamsurvey.site.figureblock`) turns it into the page's figure at
+build time: static SVG (shown without JavaScript and in print), the interactive
+chart, a data table, downloads and citation text.
+
+In a wave whose numbers have a class (`kamsurvey.report.marks`), the data table and
+the CSV have a column saying whether the article published each number, or what
+range of it fits the article, and the alt text names the numbers it did not publish.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
 import pandas as pd
 
-from kamsurvey.report.literal import html, script_json
+from kamsurvey.report import marks
 from kamsurvey.report.phrasing import percent
 from kamsurvey.analysis.policy import SUPPRESSED_MARK
 from kamsurvey.analysis.stats import CONFIDENCE
 from kamsurvey.analysis.tabulate import MENTIONS
 
 FIGURE_MIME = "application/vnd.kamsurvey.figure+json"
-PAYLOAD_VERSION = 1
+PAYLOAD_VERSION = 2
+DIAGRAM = "diagram"  # a figure's `kind` when it draws the article's argument, not survey data: no numbers behind it
 
 DISPLAY_COLUMNS = {
     "group_label": "Group",
@@ -36,16 +42,20 @@ DISPLAY_COLUMNS = {
     "ci_low": f"{percent(CONFIDENCE)} interval: low",
     "ci_high": f"{percent(CONFIDENCE)} interval: high",
     "mention_share": "Share of mentions",
+    "article": marks.TABLE_HEADER,
 }
 PERCENT_COLUMNS = {"share", "ci_low", "ci_high", "mention_share"}
 # Option groups of an agreement scale, in the order alt text reads them.
 AGREEMENT_GROUPS = {"agree": "agree", "neutral": "neither agree nor disagree", "disagree": "disagree"}
+#: what a table with intervals says of them (as the chart does): they assume a random sample, and this one is not
+INTERVAL_NOTE = (f"The {percent(CONFIDENCE)} intervals assume a random sample; this sample is self-selected, "
+                 "so they understate the uncertainty.")
 
 
 def _cell(column: str, value: Any, suppressed: bool) -> Any:
-    if suppressed and column in {"count", "share", "ci_low", "ci_high"}:
+    if suppressed and column in {"count", "share", "ci_low", "ci_high", "article"}:
         return SUPPRESSED_MARK
-    if pd.isna(value):
+    if value is None or value is pd.NA or (not isinstance(value, str) and pd.isna(value)):
         return ""
     if column in PERCENT_COLUMNS:
         return percent(value, 1)  # the one rounding: half up on the decimal value, as in the prose and charts
@@ -58,15 +68,49 @@ def _is_mentions(table: pd.DataFrame) -> bool:
     return table.attrs.get("percent_of") == MENTIONS
 
 
+def in_chart_order(table: pd.DataFrame, codes: list[str], *, by: str | None = None,
+                   groups: list[str] | None = None) -> pd.DataFrame:
+    """The table's rows in the order the chart shows them: `codes` top down (within each of `groups` of
+    column `by`, or each group within each code when the chart pairs them: see `by_code`)."""
+    rank = {code: i for i, code in enumerate(codes)}
+    ordered = table[table["code"].isin(rank)].copy()
+    ordered["_option"] = ordered["code"].map(rank)
+    keys = ["_option"]
+    if by is not None:
+        order = {g: i for i, g in enumerate(groups or list(dict.fromkeys(table[by])))}
+        ordered["_group"] = ordered[by].map(order)
+        keys = ["_group", "_option"]
+    ordered = ordered.sort_values(keys, kind="stable").drop(columns=[c for c in ("_option", "_group") if c in ordered])
+    ordered.attrs.update(table.attrs)
+    return ordered.reset_index(drop=True)
+
+
+def by_code(table: pd.DataFrame, codes: list[str], by: str, groups: list[str]) -> pd.DataFrame:
+    """Rows option by option, and within an option group by group (a chart that pairs the groups' bars)."""
+    rank = {code: i for i, code in enumerate(codes)}
+    order = {g: i for i, g in enumerate(groups)}
+    ordered = table[table["code"].isin(rank)].copy()
+    ordered["_option"], ordered["_group"] = ordered["code"].map(rank), ordered[by].map(order)
+    ordered = ordered.sort_values(["_option", "_group"], kind="stable").drop(columns=["_option", "_group"])
+    ordered.attrs.update(table.attrs)
+    return ordered.reset_index(drop=True)
+
+
 def display_table(table: pd.DataFrame) -> dict:
-    """The numbers behind a chart, as readers see them in the data table and the CSV.
+    """The numbers behind a chart, as readers see them in the data table and the CSV, in the table's row order
+    (the caller gives them in the chart's order: `in_chart_order`).
 
     Aggregates only: a figure never carries respondent rows. Withheld cells
     (small-base policy) read `SUPPRESSED_MARK` here as on the chart. Percentages to one
     decimal, rounded by `phrasing.percent` as everywhere else. For a share of mentions the
     base is the number of mentions, and no interval is given (one respondent's mentions are
-    not independent; the chart draws none either).
+    not independent; the chart draws none either). In a wave whose numbers have a class, a last
+    column says whether the article published each row's numbers, or the range that fits it.
+    `notes` says what the intervals assume, when there are any.
     """
+    table = table.copy()
+    if marks.has_classes(table):
+        table["article"] = [marks.class_words(row) for row in table.itertuples(index=False)]
     columns = [c for c in DISPLAY_COLUMNS if c in table.columns]
     if "group_label" in columns and "row" in columns:
         columns.remove("row")
@@ -79,7 +123,10 @@ def display_table(table: pd.DataFrame) -> dict:
         [_cell(column, row[column], bool(is_suppressed)) for column in columns]
         for (_, row), is_suppressed in zip(table.iterrows(), suppressed)
     ]
-    return {"columns": [names[c] for c in columns], "rows": rows}
+    shown = {"columns": [names[c] for c in columns], "rows": rows}
+    if "ci_low" in columns:
+        shown["notes"] = [INTERVAL_NOTE]
+    return shown
 
 
 def _sentence(text: str) -> str:
@@ -98,8 +145,9 @@ def _withheld(table: pd.DataFrame) -> pd.Series:
     return pd.Series(False, index=table.index)
 
 
-def _leaders(table: pd.DataFrame, top: int) -> str:
-    """'Sales 80%, Customer feedback 46%': the largest shares, as far as no withheld cell could be among them.
+def _leaders(table: pd.DataFrame, top: int) -> tuple[str, list[Any]]:
+    """'Sales 80%, Customer feedback 46%': the largest shares, as far as no withheld cell could be among them;
+    and the rows named.
 
     A withheld cell is never named; a visible option is named only while its count exceeds the
     largest value the published numbers allow any withheld cell (`bound_high`), so that "largest"
@@ -112,12 +160,13 @@ def _leaders(table: pd.DataFrame, top: int) -> str:
         ceiling = int(bounds.max()) if len(bounds.dropna()) else int(table["base"].max())
     shown = table[~withheld].dropna(subset=["share"])
     ranked = shown[shown["count"] > 0].sort_values("count", ascending=False, kind="stable")
-    named = []
+    named, rows = [], []
     for row in ranked.itertuples():
         if len(named) == top or int(row.count) <= ceiling:
             break
         named.append(f"{row.label} {_pct(row.count, row.base)}")
-    return ", ".join(named) if named else SUPPRESSED_MARK
+        rows.append(row)
+    return (", ".join(named) if named else SUPPRESSED_MARK), rows
 
 
 def _base_of(table: pd.DataFrame) -> int | None:
@@ -144,17 +193,50 @@ def _net_agreement(table: pd.DataFrame) -> str | None:
     return ", ".join(parts)
 
 
-def describe(kind: str, title: str, base: int | None, table: pd.DataFrame, *, top: int = 3) -> str:
-    """Alt text from the data: what the chart is, its question and base, and what it shows.
+def _unpublished(table: pd.DataFrame) -> str | None:
+    """The sentence naming what the article did not publish, for a wave whose numbers have a class.
+
+    It stands before the numbers (each one it names is marked there), so that a reader hears
+    which are the reconstruction's before hearing them.
+    """
+    if not marks.has_classes(table):
+        return None
+    shown = table[~_withheld(table)]
+    marked = [row for row in shown.itertuples(index=False) if marks.is_marked(row)]
+    if not marked:
+        return "Every number in this chart is published by the article."
+    if len(marked) == len(shown):
+        return ("None of these numbers is published by the article: each is the reconstruction's choice, drawn pale "
+                "(the data table gives the range of each that fits the article).")
+    by = "group_label" if "group_label" in table.columns else "row" if "row" in table.columns else None
+    names = []
+    for row in marked:
+        name = str(row.label) if by is None else f"{row.label} ({getattr(row, by)})"
+        if name not in names:
+            names.append(name)
+    return ("Not published by the article, and drawn pale (each is the reconstruction's choice; the data table "
+            f"gives the range that fits the article): {'; '.join(names)}.")
+
+
+def describe(kind: str, title: str, base: int | None, table: pd.DataFrame, *, top: int = 3,
+             question: str | None = None, notes: tuple[str, ...] = ()) -> str:
+    """Alt text from the data: what the chart is, its finding, its question and base, and what it shows.
 
     - bars: the `top` largest options with their shares (of respondents, or of mentions);
     - a chart by group (e.g. sector): each group's base and its leading options;
     - an agreement scale by row: each row's base and its agree / neither / disagree totals;
     - a diagram: the labels it connects.
     Withheld cells (small-base policy) are never named with a number, nor added into one, nor
-    ranked; the text then says what the mark stands for.
+    ranked; the text then says what the mark stands for. In a wave whose numbers have a class, a
+    sentence before the base names the numbers the article did not publish (`notes` adds others,
+    e.g. that a breakdown is not a finding).
     """
     parts = [f"{kind}: {_sentence(title)}"]
+    if question:
+        parts.append(f"Question: {_sentence(question)}")
+    parts += [_sentence(note) for note in notes]
+    if (unpublished := _unpublished(table)) is not None:
+        parts.append(unpublished)
     mentions = _is_mentions(table)
     if base is not None:
         if mentions:
@@ -168,14 +250,14 @@ def describe(kind: str, title: str, base: int | None, table: pd.DataFrame, *, to
         return " ".join(parts)
     by = "group_label" if "group_label" in table.columns else "row" if "row" in table.columns else None
     if by is None:
-        parts.append(f"Largest: {_leaders(table, top)}.")
+        parts.append(f"Largest: {_leaders(table, top)[0]}.")
     else:
         summaries = []
         for name, rows in table.groupby(by, sort=False):
             n = _base_of(rows)
             label = str(name) if f"n = {n}" in str(name) or n is None else f"{name} (n = {n})"
             net = _net_agreement(rows)
-            summaries.append(f"{label}: {net if net else _leaders(rows, min(top, 2))}")
+            summaries.append(f"{label}: {net if net else _leaders(rows, min(top, 2))[0]}")
         parts.append("; ".join(summaries) + ".")
     if _withheld(table).any():
         parts.append(f"{SUPPRESSED_MARK}: withheld under the small-base policy.")
@@ -184,7 +266,12 @@ def describe(kind: str, title: str, base: int | None, table: pd.DataFrame, *, to
 
 @dataclass(frozen=True)
 class Figure:
-    """What a chapter displays (or glues) for a numbered figure."""
+    """What a chapter displays (or glues) for a numbered figure.
+
+    `title` is the chart's finding (what the figure is cited by), `question` the codebook id and
+    `wording` its words (the chart's subtitle); `spec` is drawn for a desktop page and the downloads,
+    `spec_narrow` for a phone. A diagram (`kind` `DIAGRAM`) has no numbers behind it: its table is empty.
+    """
 
     id: str
     title: str
@@ -196,14 +283,19 @@ class Figure:
     published: str | None
     reconstructed: bool
     question: str | None = None
+    spec_narrow: dict | None = None
+    wording: str | None = None
+    kind: str = "chart"
     extra: dict = field(default_factory=dict)
 
     def payload(self) -> dict:
         return {
             "version": PAYLOAD_VERSION,
             "id": self.id,
+            "kind": self.kind,
             "question": self.question,
             "title": self.title,
+            "wording": self.wording,
             "alt": self.alt,
             "wave": self.wave,
             "wave_title": self.wave_title,
@@ -211,6 +303,7 @@ class Figure:
             "reconstructed": self.reconstructed,
             "table": self.table,
             "spec": self.spec,
+            "spec_narrow": self.spec_narrow if self.spec_narrow is not None else self.spec,
             **self.extra,
         }
 
@@ -218,75 +311,16 @@ class Figure:
         return {FIGURE_MIME: self.payload(), "text/plain": f"[{self.id}] {self.alt}"}
 
 
+def has_data_table(payload: dict) -> bool:
+    """A diagram, or a figure with nothing behind it, offers no data table and no CSV."""
+    return payload.get("kind") != DIAGRAM and bool(payload.get("table", {}).get("rows"))
+
+
 # ---------------------------------------------------------------------------
-# Presentation: used by the Sphinx extension at build time (pure functions).
+# Presentation helpers used by the site layer at build time (pure functions).
 # ---------------------------------------------------------------------------
 
 
 def table_csv(table: dict) -> str:
     frame = pd.DataFrame(table["rows"], columns=table["columns"])
     return frame.to_csv(index=False, lineterminator="\n")
-
-
-def table_html(table: dict, caption: str | None = None) -> str:
-    head = "".join(f'<th scope="col">{html(str(c))}</th>' for c in table["columns"])
-    body = "".join(
-        "<tr>" + "".join(
-            (f'<th scope="row">{html(str(v))}</th>' if i == 0 else f"<td>{html(str(v))}</td>")
-            for i, v in enumerate(row)
-        ) + "</tr>"
-        for row in table["rows"]
-    )
-    caption_html = f"<caption>{html(caption)}</caption>" if caption else ""
-    return f'<table class="kam-data-table">{caption_html}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
-
-
-def long_date(iso: str | None) -> str | None:
-    """'2026-11-26' -> '26 November 2026'."""
-    if not iso:
-        return None
-    day = dt.date.fromisoformat(str(iso))
-    return f"{day.day} {day:%B %Y}"
-
-
-def cite_text(*, authors: str, book_title: str, edition: str, figure_label: str, title: str, url: str,
-              published: str | None) -> str:
-    """'Cite this figure': who, when, which figure (number and title), which edition, where.
-
-    `url` is the figure's stable address in its edition (…/editions/<wave>/<page>#fig-…);
-    `published` the edition's publication date (ISO), also giving the year.
-    """
-    year = f" ({published[:4]})" if published else ""
-    when = f" Published {long_date(published)}." if published else ""
-    return f"{authors}{year}. {figure_label}: {_sentence(title)} In {book_title}, {edition}.{when} {url}"
-
-
-def figure_html(payload: dict, *, svg: str, downloads: dict[str, str], cite: str, figure_label: str) -> str:
-    """The figure block on the page. Every string that comes from data is escaped.
-
-    The chart is one image to assistive technology (`role="img"`, the alt text as
-    its label); the data table and the downloads give the numbers in full.
-    """
-    fid = html(payload["id"])
-    alt = html(payload["alt"])
-    label = html(figure_label)
-    links = " · ".join(
-        f'<a class="kam-download" href="{html(href)}" download>{html(text)}</a>'
-        for text, href in downloads.items()
-    )
-    caption = f"The numbers behind {figure_label}: {payload['title']}"
-    return (
-        f'<div class="kam-figure" data-kam-figure="{fid}">'
-        f'<div class="kam-chart" role="img" aria-label="{alt}">'
-        f'<div class="kam-static" aria-hidden="true">{svg}</div>'
-        f'<div class="kam-interactive" aria-hidden="true"></div>'
-        f"</div>"
-        f'<script type="application/json" class="kam-spec">{script_json(payload["spec"])}</script>'
-        f'<details class="kam-details kam-data"><summary>Data table: the numbers behind {label}</summary>'
-        f'<div class="kam-table-wrap" tabindex="0" role="region" aria-label="Data table of {label}">'
-        f"{table_html(payload['table'], caption)}</div></details>"
-        f'<p class="kam-downloads">Download {label}: {links}</p>'
-        f'<details class="kam-details kam-cite"><summary>Cite this figure</summary>'
-        f'<p class="kam-cite-text">{html(cite)}</p></details>'
-        f"</div>"
-    )

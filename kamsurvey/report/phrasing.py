@@ -20,7 +20,11 @@ Vocabulary (from the 2022 article: "nearly 60%", "a further 16%", "three quarter
 - `percent`, `count_of`, `mean_words`, `points` -- the exact figures;
 - `compare_words`, `direction_words` -- one group against another, with the
   chance caveat when the difference is not significant;
-- `number_words`, `ordinal`, `list_words`, `capitalise` -- small prose helpers.
+- `number_words`, `ordinal`, `list_words`, `capitalise`, `sentences` -- small prose helpers;
+- `quoted`, `share_range`, `count_range`, `unpublished_share`, `unpublished_count` -- a number
+  of a reconstructed wave that the article does not pin down, said as the article's own words
+  or as its range (never as the reconstruction's value);
+- `date_span` -- the house style for dates: "between July and September 2022".
 
 Both word functions decide on the rounded figure the reader sees, so the words can
 never contradict a percentage printed next to them: "nearly three quarters (73%)"
@@ -61,6 +65,14 @@ __all__ = [
     "number_words",
     "list_words",
     "capitalise",
+    "sentences",
+    "quoted",
+    "share_range",
+    "count_range",
+    "unpublished_share",
+    "unpublished_count",
+    "unpublished_mean",
+    "date_span",
     "display_count",
     "display_share",
 ]
@@ -434,9 +446,97 @@ def list_words(items: Iterable[Any], *, conjunction: str = "and") -> str:
     return f"{', '.join(words[:-1])} {conjunction} {words[-1]}"
 
 
+_OPENING = "‘“'(\"["
+
+
 def capitalise(text: str) -> str:
-    """First character upper case, the rest untouched: "nearly 60% say" -> "Nearly 60% say"."""
-    return text[:1].upper() + text[1:]
+    """First letter upper case, the rest untouched: "nearly 60% say" -> "Nearly 60% say"; "‘most’" -> "‘Most’".
+
+    Opening quotes and brackets are skipped, so that a quotation opening a sentence is capitalised inside.
+    """
+    start = len(text) - len(text.lstrip(_OPENING))
+    return text[:start] + text[start:start + 1].upper() + text[start + 1:]
+
+
+def sentences(parts: Iterable[str]) -> str:
+    """Sentences joined into one paragraph, each capitalised and ending with a full stop (or ? or !).
+
+    Empty parts are dropped, so that a sentence a wave has no number for simply is not there.
+    """
+    found = []
+    for part in parts:
+        text = " ".join(str(part).split())
+        if not text:
+            continue
+        text = capitalise(text)
+        if not text.endswith((".", "?", "!", ".’", "?’", "!’")):
+            text += "."
+        found.append(text)
+    return " ".join(found)
+
+
+# -- what the article does not pin down ------------------------------------------------------
+
+
+def quoted(words: str) -> str:
+    """The article's own words, in the typographic quotes the book uses for them: ‘nearly 60%’."""
+    return f"‘{words}’"
+
+
+def share_range(low: Any, high: Any) -> str:
+    """The range of a share any data consistent with the article allows: "any value from 4% to 31%".
+
+    Rounded as every share on the page (`percent`); a range within one rounded figure is "any value
+    that rounds to 59%".
+    """
+    low_text, high_text = percent(low), percent(high)
+    if low_text == high_text:
+        return f"any value that rounds to {low_text}"
+    return f"any value from {low_text} to {high_text}"
+
+
+def count_range(low: Any, high: Any) -> str:
+    """The range of a count: "any number from 1 to 5"."""
+    low_n, high_n = _whole_number(low), _whole_number(high)
+    if low_n == high_n:
+        return f"exactly {low_n}"
+    return f"any number from {low_n} to {high_n}"
+
+
+def unpublished_share(low: Any = None, high: Any = None) -> str:
+    """A share the article does not give, as a noun phrase: "a share the article does not publish (any value
+    from 0% to 20% fits it)"; without a known range, "a share the article does not publish"."""
+    if _is_missing(low) or _is_missing(high):
+        return "a share the article does not publish"
+    return f"a share the article does not publish ({share_range(low, high)} fits it)"
+
+
+def unpublished_count(low: Any = None, high: Any = None) -> str:
+    """A count the article does not give: "a number the article does not publish (any number from 1 to 5 fits it)"."""
+    if _is_missing(low) or _is_missing(high):
+        return "a number the article does not publish"
+    return f"a number the article does not publish ({count_range(low, high)} fits it)"
+
+
+def unpublished_mean(low: Any = None, high: Any = None, digits: int = 1) -> str:
+    """An average the article does not give: "an average the article does not publish (any value from 3.4 to 3.6 fits it)"."""
+    if _is_missing(low) or _is_missing(high):
+        return "an average the article does not publish"
+    return (f"an average the article does not publish (any value from {mean_words(low, digits)} to "
+            f"{mean_words(high, digits)} fits it)")
+
+
+# -- dates ---------------------------------------------------------------------------------
+
+
+def date_span(start: Any, end: Any) -> str:
+    """The house style for a period of fieldwork: "between July and September 2022", "in July 2022",
+    "between November 2022 and January 2023" (months only: the article dates its survey by month)."""
+    if (start.year, start.month) == (end.year, end.month):
+        return f"in {start:%B %Y}"
+    if start.year == end.year:
+        return f"between {start:%B} and {end:%B %Y}"
+    return f"between {start:%B %Y} and {end:%B %Y}"
 
 
 # -- cells of a breakdown (small-base policy) -------------------------------------------

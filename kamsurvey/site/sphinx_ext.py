@@ -41,8 +41,8 @@ from sphinx.util.osutil import relative_uri
 
 from kamsurvey.report import citation, figures
 
-from kamsurvey.site import citehtml, render
-from kamsurvey.site.downloads import write_figure_downloads
+from kamsurvey.site import citehtml, figureblock, render
+from kamsurvey.site.downloads import book_figures, write_figure_downloads
 from kamsurvey.data.editions import Edition, current_edition, editions_up_to, load_editions
 from kamsurvey.site.editions_index import EDITIONS_JS, editions_js
 
@@ -56,6 +56,49 @@ FAVICON = "kam-favicon.svg"
 
 class kam_figure(nodes.General, nodes.Element):
     """Placeholder for a figure; rendered by the HTML translator."""
+
+
+class kam_headline(nodes.General, nodes.Element):
+    """The landing page's headline chart ({kam-headline}`fig-id`): a chapter's figure, linked to its chapter."""
+
+
+def headline_role(name: str, rawtext: str, text: str, lineno: int, inliner: Inliner, options=None, content=()):
+    """{kam-headline}`fig-most-important`, alone in its paragraph: that figure's chart, linked to its chapter.
+
+    A role (one line in index.md); `_lift_headlines` makes it a block of its own once the page is read.
+    """
+    fig_id = text.strip()
+    if not re.fullmatch(r"[A-Za-z][\w-]*", fig_id):
+        message = inliner.reporter.error(f"kam-headline: {fig_id!r} is not a figure id", line=lineno)
+        return [inliner.problematic(rawtext, rawtext, message)], [message]
+    node = kam_headline(rawtext)
+    node["figure"] = fig_id
+    return [node], []
+
+
+def _lift_headlines(app: Sphinx, doctree) -> None:
+    """A headline alone in its paragraph becomes a block (a chart has no place inside <p>)."""
+    for node in list(doctree.findall(kam_headline)):
+        parent = node.parent
+        if isinstance(parent, nodes.paragraph) and len(parent.children) == 1:
+            parent.replace_self(node)
+
+
+def visit_kam_headline_html(translator, node: kam_headline) -> None:
+    builder = translator.builder
+    app = builder.app
+    fig_id = node["figure"]
+    record = next((r for r in book_figures(app) if r.fig_id == fig_id), None)
+    if record is None:
+        raise ExtensionError(f"kamsurvey: the headline names {fig_id}, which is no figure of the book")
+    svgs = {layout: scope_svg_ids(_render_cached(app, spec, "svg").decode("utf-8"), f"headline-{fig_id}-{layout}")
+            for layout, spec in figureblock.specs(record.payload).items()}
+    page_uri = builder.get_target_uri(builder.current_docname)
+    title = app.env.titles.get(record.docname)
+    translator.body.append(figureblock.headline_block(
+        record.payload, svgs=svgs, href=f"{relative_uri(page_uri, record.page)}#{fig_id}", figure_label=record.label,
+        chapter=title.astext() if title is not None else record.docname))
+    raise nodes.SkipNode
 
 
 class FigureMimeRenderer:
@@ -95,7 +138,8 @@ def _prerenderer(app: Sphinx) -> render.Prerenderer | None:
 def _collect_figures(app: Sphinx, doctree) -> None:
     """The specs of the figures of each page read, to render them together once every page is read."""
     specs = app.__dict__.setdefault("_kam_specs", [])
-    specs.extend(json.loads(node["payload_json"])["spec"] for node in doctree.findall(kam_figure))
+    for node in doctree.findall(kam_figure):
+        specs.extend(figureblock.specs(json.loads(node["payload_json"])).values())
 
 
 def _prerender_figures(app: Sphinx, env) -> None:
@@ -148,29 +192,39 @@ def visit_kam_figure_html(translator, node: kam_figure) -> None:
     docname = builder.current_docname
     page_uri = builder.get_target_uri(docname)
 
-    spec = payload["spec"]
-    svg = _render_cached(app, spec, "svg")
+    svgs = {layout: scope_svg_ids(_render_cached(app, spec, "svg").decode("utf-8"), f"{fig_id}-{layout}")
+            for layout, spec in figureblock.specs(payload).items()}
     downloads = write_figure_downloads(app, payload, fig_id, page_uri)
     url = f"{stable_url(app, payload['wave'], page_uri)}#{fig_id}"
-    static_svg = scope_svg_ids(svg.decode("utf-8"), fig_id)
-    block = figures.figure_html(payload, svg=static_svg, downloads=downloads, cite=CITE_SLOT, figure_label=figure_label)
-    translator.body.append(_with_figure_citation(block, _figure_cite_html(app, payload, figure_label, fig_id, url)))
+    block = figureblock.figure_block(payload, svgs=svgs, downloads=downloads, figure_label=figure_label,
+                                     cite_html=_figure_cite_html(app, payload, figure_label, fig_id, url))
+    translator.body.append(block.chart)
+    _after_caption(translator, node, block.details)
     raise nodes.SkipNode
 
 
-# figures.figure_html writes "Cite this figure" as one escaped string; the citation block (APA 7 and
-# Harvard, copy buttons) replaces the <details> element that holds this mark.
-CITE_SLOT = "\ue002kam-citation\ue002"
+def _after_caption(translator, node: nodes.Element, html_text: str) -> None:
+    """`html_text` after the caption of the figure holding `node` (`depart_figure_html` writes it), or here."""
+    parent = node.parent
+    while parent is not None and not isinstance(parent, nodes.figure):
+        parent = parent.parent
+    if parent is None:
+        translator.body.append(html_text)
+        return
+    translator.__dict__.setdefault("_kam_after_caption", {})[id(parent)] = html_text
 
 
-def _with_figure_citation(block: str, cite_html: str) -> str:
-    at = block.find(CITE_SLOT)
-    start = block.rfind("<details", 0, at)
-    end = block.find("</details>", at)
-    if at < 0 or start < 0 or end < 0:
-        raise ExtensionError("kamsurvey: figures.figure_html no longer writes the figure's citation inside a "
-                             "<details> element; kamsurvey.site.sphinx_ext cannot place 'Cite this figure'")
-    return block[:start] + cite_html + block[end + len("</details>"):]
+def visit_figure_html(translator, node: nodes.figure) -> None:
+    type(translator).visit_figure(translator, node)
+
+
+def depart_figure_html(translator, node: nodes.figure) -> None:
+    """A figure's closing tag, with what its chart left for after the caption (data table, downloads, citation)."""
+    type(translator).depart_figure(translator, node)
+    after = translator.__dict__.get("_kam_after_caption", {}).pop(id(node), None)
+    if after is not None:
+        closing = translator.body.pop()  # '</figure>', after the caption's '</figcaption>'
+        translator.body.extend([after, closing])
 
 
 def _figure_cite_html(app: Sphinx, payload: dict, figure_label: str, fig_id: str, url: str) -> str:
@@ -435,7 +489,12 @@ def setup(app: Sphinx) -> dict:
 
     app.add_node(HideCodeCellNode, override=True, html=(visit_hidden_code_cell, depart_hidden_code_cell))
     app.add_node(nodes.citation, override=True, html=(visit_citation_html, depart_citation_html))
+    app.add_node(nodes.figure, override=True, html=(visit_figure_html, depart_figure_html))
     app.add_role("article", article_role)
+    app.add_node(kam_headline, html=(visit_kam_headline_html, None), latex=(skip_node, None), text=(skip_node, None),
+                 man=(skip_node, None), texinfo=(skip_node, None))
+    app.add_role("kam-headline", headline_role)
+    app.connect("doctree-read", _lift_headlines)
     app.add_directive("kam-citation", CitationDirective)
     app.connect("build-finished", _write_citation_files)
     app.connect("build-finished", _write_editions_js)

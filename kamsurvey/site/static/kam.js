@@ -13,23 +13,32 @@
   "use strict";
   document.documentElement.classList.add("kam-js");
 
+  /* Each figure holds one chart per layout (wide, narrow: kam.css shows the one that fits); each is drawn
+   * from its own spec, and the figure is ready when all are. */
   function embedCharts() {
     if (typeof window.vegaEmbed !== "function") {
       return; /* no bundle: the static SVG stays in place */
     }
     document.querySelectorAll(".kam-figure").forEach(function (figure) {
-      var specNode = figure.querySelector("script.kam-spec");
-      var target = figure.querySelector(".kam-interactive");
-      if (!specNode || !target) {
-        return;
-      }
-      var spec = JSON.parse(specNode.textContent);
-      window
-        /* SVG, not canvas: scaled down to a phone's width by CSS, an SVG chart still
+      var layouts = Array.from(figure.querySelectorAll(".kam-layout"));
+      var views = {};
+      Promise.all(layouts.map(function (layout) {
+        var specNode = layout.querySelector("script.kam-spec");
+        var target = layout.querySelector(".kam-interactive");
+        if (!specNode || !target) {
+          return Promise.reject(new Error("a figure layout without its spec"));
+        }
+        /* SVG, not canvas: scaled down to the width available by CSS, an SVG chart still
          * maps the pointer to the right bar, so tooltips stay correct. */
-        .vegaEmbed(target, spec, { renderer: "svg", actions: false, tooltip: { theme: "light" } })
-        .then(function (result) {
-          figure.kamView = result.view; /* for the browser tests: the chart's scenegraph */
+        return window
+          .vegaEmbed(target, JSON.parse(specNode.textContent),
+                     { renderer: "svg", actions: false, tooltip: { theme: "light" } })
+          .then(function (result) {
+            views[layout.getAttribute("data-kam-layout")] = result.view;
+          });
+      }))
+        .then(function () {
+          figure.kamViews = views; /* for the browser tests: each chart's scenegraph */
           figure.classList.add("kam-ready");
         })
         .catch(function (error) {

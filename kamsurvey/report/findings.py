@@ -1,0 +1,243 @@
+"""The book's headline findings in words chosen by the data: the key findings and the conclusions' evidence.
+
+A fixed sentence ("Sales dominates assessment") is true of one wave and false of the next. Each
+finding here has wording for the cases its numbers can fall into, chosen by the article's claims
+as the book shows them (`Chapter.claim_results`: a claim withheld under the small-base policy
+chooses nothing), by the published ranking (no rank a withheld cell could change) and by shares
+as the wave knows them (for a reconstructed wave, only what holds over the whole range the article
+allows). Numbers are said through `Chapter.said`, so a reconstructed wave's finding gives the
+article's words or nothing, never the reconstruction's number. A question the wave left out drops
+its sentences and says so in one (`Chapter.not_asked_sentence`).
+
+Every function returns a `Finding`: a headline (a sentence, for the bold lead of a key finding) and
+the sentences that support it. The chapters glue them (`glue_finding`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from kamsurvey.analysis import claims, tabulate
+from kamsurvey.analysis.stats import Proportion
+from kamsurvey.report import phrasing
+from kamsurvey.report.chapter_data import Withheld
+
+#: "dominates": first, and named by at least this share (the whole range, in a reconstructed wave)
+DOMINANT = 0.5
+#: "opinion is split": agreeing and disagreeing are each at least this share
+SPLIT = 0.25
+
+
+@dataclass(frozen=True)
+class Finding:
+    headline: str
+    text: str
+
+
+def holds(ch, claim_id: str) -> bool:
+    """Does the article's claim hold in this wave, as the book shows it (withheld or not computable: no)?"""
+    result = ch.claim_results().get(claim_id)
+    return result is not None and result.status == claims.HOLDS
+
+
+def at_least(ch, proportion: Proportion, share: float, *, strictly: bool = False) -> bool:
+    """Is the share at least (`strictly`: more than) `share`, as far as the wave knows it (a reconstructed one:
+    over its whole range; a withheld one: no)?"""
+    if ch.plain(proportion) is None:
+        known = getattr(proportion, "known", None)
+        if known is None or not known.has_range:
+            return False
+        value = known.low
+    else:
+        value = proportion.share
+    return value > share if strictly else value >= share
+
+
+def first(ch, question_id: str, code: str) -> bool:
+    """Is `code` the published first of the question's answers (the article's rank, in a reconstructed wave)?"""
+    ranked = ch.ranking(question_id)
+    if not ranked or ranked[0] != code:
+        return False
+    known = ch.rank_known(question_id, [code])
+    return not known.reconstructed or (known.has_range and known.high == 1)
+
+
+def _label(ch, question_id: str, code: str) -> str:
+    return ch.question(question_id).label(code)
+
+
+def _not_asked(ch, *question_ids: str) -> Finding | None:
+    missing = [q for q in question_ids if ch.unavailable(q)]
+    if not missing:
+        return None
+    return Finding(f"Not asked in the {ch.meta.wave} survey.", ch.not_asked_sentence(*missing))
+
+
+def sales(ch) -> Finding:
+    """Sales in assessment: "dominates" only when first and named by at least half; else "most common"; else not first."""
+    if missing := _not_asked(ch, "most_important"):
+        return missing
+    important = ch.share("most_important", ["sales"])
+    financial = ch.share("most_important", ch.question("most_important").codes_in_group("financial"))
+    if first(ch, "most_important", "sales"):
+        dominant = holds(ch, "conclusion_depends_on_sales") and at_least(ch, important, DOMINANT)
+        headline = "Sales dominates assessment." if dominant else "Sales is the factor most often named as most important."
+        text = [f"{ch.said(important, article='Nearly 60%')} of key account managers say sales is the most important "
+                "factor in how their performance is assessed, and counting every financial outcome, "
+                f"{ch.said(financial, article='three quarters')} of respondents are judged mainly on financial results"]
+    else:
+        ranked = ch.ranking("most_important")
+        top = ranked[0] if ranked else None
+        headline = (f"Sales is no longer the factor most often named as most important, as it was in the "
+                    f"{ch.article_wave} survey." if ch.later_wave else "Sales is not the factor most often named as most important.")
+        text = [f"{ch.said(important)} of key account managers say sales is the most important factor in how their "
+                "performance is assessed"]
+        if top is not None:
+            text.append(f"the factor named most often is ‘{_label(ch, 'most_important', top)}’ "
+                        f"({ch.said(ch.share('most_important', [top]))})")
+    return Finding(headline, phrasing.sentences(text))
+
+
+def should_include(ch) -> Finding:
+    """What should be assessed: first factor, and whether any financial outcome is among the five named most often."""
+    if missing := _not_asked(ch, "should_include"):
+        return missing
+    question = ch.question("should_include")
+    ranked = ch.ranking("should_include", percent_of=tabulate.MENTIONS)
+    if not ranked:
+        return Finding("No ranking of what should be assessed.", "No factor can be ranked first in this survey.")
+    top = ranked[0]
+    financial = question.codes_in_group("financial")
+    top_share = ch.plain(ch.mention_share("should_include", [top]))
+    headline = ("Key account managers would assess something else." if top not in financial
+                else "Key account managers would still assess results.")
+    text = f"Asked what should count, they put {question.label(top).lower()} first"
+    if top_share is not None:
+        text += f" ({top_share} of all the factors mentioned)"
+    if holds(ch, "should_include_financial_not_top5"):
+        text += ", and no financial outcome is among the five factors they name most often"
+        best = ch.best_rank("should_include", financial, percent_of=tabulate.MENTIONS)
+        if best is not None and not ch.rank_known("should_include", financial).reconstructed:
+            text += f": the first comes only {phrasing.ordinal(best[1])}"
+    else:
+        best = ch.best_rank("should_include", financial, percent_of=tabulate.MENTIONS)
+        if best is not None:
+            text += (f", and a financial outcome, {question.label(best[0]).lower()}, comes "
+                     f"{phrasing.ordinal(best[1])}")
+    return Finding(headline, phrasing.sentences([text]))
+
+
+def reflects(ch) -> Finding:
+    """Whether the approach reflects the job: split, most agree, most disagree, or many undecided."""
+    if missing := _not_asked(ch, "reflects_job"):
+        return missing
+    question = ch.question("reflects_job")
+    agree = ch.share("reflects_job", question.codes_in_group("agree"))
+    disagree = ch.share("reflects_job", question.codes_in_group("disagree"))
+    shown = [p for p in (agree, disagree) if not isinstance(p, Withheld)]
+    if at_least(ch, agree, SPLIT) and at_least(ch, disagree, SPLIT):
+        headline = "Opinion is split on whether the approach fits the job."
+    elif at_least(ch, agree, DOMINANT, strictly=True):
+        headline = "Most say their organisation's approach fits the job."
+    elif at_least(ch, disagree, DOMINANT, strictly=True):
+        headline = "Most say their organisation's approach does not fit the job."
+    elif len(shown) < 2:
+        headline = "Views differ on whether their organisation's approach fits the job."
+    else:
+        headline = "Many are undecided whether their organisation's approach fits the job."
+    parts = []
+    if agree in shown:
+        parts.append(f"{ch.said(agree, article='half')} agree that their organisation's approach reflects their job")
+    if disagree in shown:
+        parts.append(f"{ch.said(disagree, article='a third')} disagree" + ("" if parts else " that it reflects their job"))
+    text = [" and ".join(parts)] if parts else []
+    if len(shown) < 2:
+        text.append(f"the {'shares' if not shown else 'other share'} {'are' if not shown else 'is'} withheld to protect "
+                    "small groups of respondents")
+    return Finding(headline, phrasing.sentences(text))
+
+
+def rewards(ch) -> Finding:
+    """How rewards are calculated and paid: cash for sales, or whichever of the two still holds."""
+    asked = [q for q in ("reward_basis", "rewarded_with") if not ch.unavailable(q)]
+    if not asked:
+        return _not_asked(ch, "reward_basis", "rewarded_with")
+    on_sales = "reward_basis" in asked and first(ch, "reward_basis", "sales")
+    cash = "rewarded_with" in asked and first(ch, "rewarded_with", "bonus_cash")
+    if on_sales and cash:
+        headline = "Rewards are mostly cash for sales."
+    elif cash:
+        headline = "A cash bonus is the most common reward."
+    elif on_sales:
+        headline = "Rewards are most often calculated on sales."
+    else:
+        headline = (f"Rewards are no longer mostly cash for sales, as they were in the {ch.article_wave} survey."
+                    if ch.later_wave else "Rewards are not mostly cash for sales.")
+    text = []
+    if "reward_basis" in asked:
+        text.append(f"{ch.said(ch.share('reward_basis', ['sales']), article='two thirds')} have their reward "
+                    "calculated on sales")
+    if "rewarded_with" in asked:
+        cash_words = (f"{ch.said(ch.share('rewarded_with', ['bonus_cash']), article='nearly three-quarters')} are "
+                      "rewarded with a cash bonus")
+        recognition = ch.plain(ch.share("rewarded_with", ["recognition"]))
+        if recognition is not None:
+            cash_words += f", against {recognition} with recognition"
+        text.append(cash_words)
+    text = [" and ".join(text)]
+    if len(asked) < 2:
+        text.append(ch.not_asked_sentence(*[q for q in ("reward_basis", "rewarded_with") if q not in asked]))
+    return Finding(headline, phrasing.sentences(text))
+
+
+def downsides(ch) -> Finding:
+    """The downsides named most often: the top two as a pair where only the pair is known, else the first."""
+    if missing := _not_asked(ch, "downsides"):
+        return missing
+    question = ch.question("downsides")
+    ranked = ch.ranking("downsides")
+    if not ranked:
+        return Finding("No downside stands out.", "No downside can be ranked first in this survey.")
+    pair_known = holds(ch, "downsides_top_two")
+    top = ranked[0]
+    if ch.rank_known("downsides", [top]).reconstructed and pair_known:
+        pair = [c for c in question.codes() if c in ranked[:2]]  # the article's order: it ranks them together
+        return Finding(_downside_headline(ch, pair), phrasing.sentences([f"Top of the list are {_quoted_labels(ch, pair)}"]))
+    share = ch.plain(ch.share("downsides", [top]))
+    text = f"‘{question.label(top)}’ tops the list" + (f" ({share} of respondents)" if share else "")
+    if len(ranked) > 1:
+        second = ch.plain(ch.share("downsides", [ranked[1]]))
+        text += f", ahead of ‘{question.label(ranked[1])}’" + (f" ({second})" if second else "")
+    return Finding(_downside_headline(ch, [top]), phrasing.sentences([text]))
+
+
+def _downside_headline(ch, top: list[str]) -> str:
+    """The lead of the downsides finding: the article's first concern if it is (among) the top, else the top one."""
+    if "overemphasises_sales" in top:
+        return "The approach is seen to overemphasise short-term sales."
+    return f"‘{ch.question('downsides').label(top[0])}’ is the downside named most often."
+
+
+def _quoted_labels(ch, codes: list[str]) -> str:
+    question = ch.question("downsides")
+    return phrasing.list_words([f"‘{question.label(c)}’" for c in codes])
+
+
+def key_findings(ch) -> dict[str, Finding]:
+    """The landing page's key findings, in its order, by the name each is glued under."""
+    return {"kf_sales": sales(ch), "kf_should": should_include(ch), "kf_reflects": reflects(ch),
+            "kf_rewards": rewards(ch), "kf_downsides": downsides(ch)}
+
+
+def glue_findings(ch, found: dict[str, Finding]) -> None:
+    """Glue each finding's headline (`<name>_head`) and text (`<name>_text`), and record what they are."""
+    for name, finding in found.items():
+        ch.meanings[name] = {"kind": "finding"}
+        ch.glue(f"{name}_head", finding.headline)
+        ch.glue(f"{name}_text", finding.text)
+
+
+def describe(found: dict[str, Any]) -> str:
+    """The findings as plain text (for tests and the briefing): one per line, headline then text."""
+    return "\n".join(f"{f.headline} {f.text}".strip() for f in found.values())
