@@ -172,7 +172,8 @@ def site_pages(site: Path) -> list[str]:
 
 
 def figure_pages(site: Path) -> list[str]:
-    return [p for p in site_pages(site) if 'data-kam-figure="' in (site / p).read_text(encoding="utf-8")]
+    """Pages holding a figure block with its downloads (the landing page's headline chart has none)."""
+    return [p for p in site_pages(site) if 'data-kam-figure-more="' in (site / p).read_text(encoding="utf-8")]
 
 
 def pytest_generate_tests(metafunc):
@@ -222,23 +223,66 @@ def test_page_loads_cleanly_renders_its_charts_and_passes_axe(browser, server, s
     assert serious == [], f"{page}: accessibility violations\n" + json.dumps(serious, indent=1)
 
 
-def test_pages_fit_a_phone_screen(browser, server, page):
+MIN_TEXT_PX = 11  # the smallest text a chart may show on a phone, in CSS px (issue 16)
+
+# Each figure's chart as the reader sees it: the layout shown (kam.css picks one by the width available), its
+# interactive SVG once drawn (else the static one), its box, and every text's size in CSS px as drawn (the SVG's
+# font size times the scale the SVG is shown at).
+CHARTS_AS_SHOWN = """
+  return Array.from(document.querySelectorAll('.kam-figure')).map(function (f) {
+    var layout = Array.from(f.querySelectorAll('.kam-layout')).find(function (l) {
+      return getComputedStyle(l).display !== 'none'; });
+    if (!layout) { return {id: f.dataset.kamFigure, layout: null}; }
+    var svg = f.classList.contains('kam-ready') ? layout.querySelector('.kam-interactive svg')
+                                                : layout.querySelector('.kam-static svg');
+    var box = svg.getBoundingClientRect();
+    var drawn = svg.viewBox && svg.viewBox.baseVal && svg.viewBox.baseVal.width ? svg.viewBox.baseVal.width
+                                                                                : svg.width.baseVal.value;
+    var scale = box.width / drawn;
+    var texts = Array.from(svg.querySelectorAll('text')).filter(function (t) { return t.textContent.trim(); });
+    var sizes = texts.map(function (t) {
+      return [t.textContent.trim().slice(0, 40), parseFloat(getComputedStyle(t).fontSize) * scale]; });
+    return {id: f.dataset.kamFigure, layout: layout.dataset.kamLayout, width: box.width, right: box.right,
+            scale: scale, smallest: sizes.reduce(function (a, b) { return b[1] < a[1] ? b : a; }, ['', 1e9])};
+  });"""
+
+
+def phone_layout(browser, url: str) -> dict:
+    """The page at 390 CSS px: its widths, and each chart as shown (`CHARTS_AS_SHOWN`)."""
     browser.driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", PHONE)
     try:
-        browser.open(server + page)
+        browser.open(url)
         layout = browser.js("""
           var root = document.documentElement;
-          return {scroll: root.scrollWidth, client: root.clientWidth, body: document.body.scrollWidth,
-                  charts: Array.from(document.querySelectorAll('.kam-figure')).map(function (f) {
-                    var chart = f.querySelector('.kam-ready .kam-interactive svg') || f.querySelector('.kam-static svg');
-                    return [f.dataset.kamFigure, chart.getBoundingClientRect().width, chart.getBoundingClientRect().right];
-                  })};""")
+          return {scroll: root.scrollWidth, client: root.clientWidth, body: document.body.scrollWidth};""")
+        layout["charts"] = browser.js(CHARTS_AS_SHOWN)
     finally:
         browser.driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
-    assert layout["client"] == PHONE["width"]
-    assert layout["scroll"] <= layout["client"] and layout["body"] <= layout["client"], layout
-    for figure_id, width, right in layout["charts"]:
-        assert 0 < width <= PHONE["width"] and right <= PHONE["width"], (figure_id, width, right)
+    return layout
+
+
+def assert_fits_a_phone(layout: dict, page: str) -> None:
+    """Nothing wider than the screen, and every chart's text at least `MIN_TEXT_PX` as shown."""
+    assert layout["client"] == PHONE["width"], page
+    assert layout["scroll"] <= layout["client"] and layout["body"] <= layout["client"], (page, layout)
+    for chart in layout["charts"]:
+        assert chart["layout"] == "narrow", (page, chart)
+        assert 0 < chart["width"] <= PHONE["width"] and chart["right"] <= PHONE["width"], (page, chart)
+        text, size = chart["smallest"]
+        assert size >= MIN_TEXT_PX, f"{page}: {chart['id']}: '{text}' is {size:.1f} CSS px at 390 px wide"
+
+
+def test_pages_fit_a_phone_screen(browser, server, page):
+    assert_fits_a_phone(phone_layout(browser, server + page), page)
+
+
+def test_the_phone_check_can_fail():
+    """A chart scaled to fit, its smallest text under 11 px, fails the check (as a 728 px chart did)."""
+    scaled = {"client": 390, "scroll": 390, "body": 390,
+              "charts": [{"id": "fig-x", "layout": "narrow", "width": 350, "right": 370, "scale": 0.48,
+                          "smallest": ["Sales", 5.8]}]}
+    with pytest.raises(AssertionError, match="5.8 CSS px"):
+        assert_fits_a_phone(scaled, "chapters/x.html")
 
 
 def test_outbound_requests_and_console_errors_are_recorded(browser, server):
@@ -257,15 +301,12 @@ def test_outbound_requests_and_console_errors_are_recorded(browser, server):
     browser.reset()
 
 
-def test_tooltip_shows_option_count_percentage_base_and_interval(browser, server):
+def hover_tooltip(browser, element) -> dict[str, str]:
+    """The tooltip's rows (key -> value) while the pointer is on `element`."""
     from selenium.webdriver.common.action_chains import ActionChains
-    from selenium.webdriver.common.by import By
 
-    browser.open(server + "chapters/assessing-performance.html")
-    figure = browser.driver.find_element(By.CSS_SELECTOR, '[data-kam-figure="fig-most-important"]')
-    browser.js("arguments[0].scrollIntoView({block: 'center'})", figure)
-    bar = figure.find_element(By.CSS_SELECTOR, '.kam-interactive svg path[aria-roledescription="bar"]')
-    ActionChains(browser.driver).move_to_element(bar).perform()
+    browser.js("arguments[0].scrollIntoView({block: 'center'})", element)
+    ActionChains(browser.driver).move_to_element(element).perform()
     deadline = time.monotonic() + 5
     text = ""
     while time.monotonic() < deadline and not text:
@@ -273,15 +314,36 @@ def test_tooltip_shows_option_count_percentage_base_and_interval(browser, server
                           "return t && t.classList.contains('visible') ? t.innerText : '';")
         time.sleep(0.1)
     assert text, "no tooltip on hover"
-    fields = dict(browser.js("""return Array.from(document.querySelectorAll('#vg-tooltip-element tr'))
+    return dict(browser.js("""return Array.from(document.querySelectorAll('#vg-tooltip-element tr'))
         .map(function (r) { return [r.querySelector('.key').textContent, r.querySelector('.value').textContent]; });"""))
-    assert list(fields) == ["Option", "Count", "Percentage", "Base (n)", "95% interval"], text
+
+
+def test_tooltip_shows_option_count_percentage_base_and_interval_and_what_the_article_says(browser, server):
+    """A published number's tooltip gives its interval; one the article did not publish gives its range instead."""
+    from selenium.webdriver.common.by import By
+
+    browser.open(server + "chapters/assessing-performance.html")
+    figure = browser.driver.find_element(By.CSS_SELECTOR, '[data-kam-figure="fig-most-important"]')
+    more = browser.driver.find_element(By.CSS_SELECTOR, '[data-kam-figure-more="fig-most-important"]')
     rows = browser.js("""return Array.from(arguments[0].querySelectorAll('.kam-data-table tbody tr'))
                            .map(function (r) { return Array.from(r.children).map(function (c) { return c.textContent; }); });""",
-                      figure)
-    row = next(r for r in rows if r[0] == fields["Option"])
-    assert [fields["Count"], fields["Base (n)"], fields["Percentage"]] == [row[1], row[2], row[3]]
-    assert fields["95% interval"].endswith("%") and "–" in fields["95% interval"]
+                      more)
+    bar = '.kam-wide .kam-interactive svg path[aria-roledescription="rect mark"][aria-label*="In the article: {}"]'
+    seen = set()
+    for article in ("published", "not published"):
+        fields = hover_tooltip(browser, figure.find_element(By.CSS_SELECTOR, bar.format(article)))
+        assert list(fields) == ["Option", "Count", "Percentage", "Base (n)", "95% interval", "In the article"], fields
+        row = next(r for r in rows if r[0] == fields["Option"])
+        assert [fields["Count"], fields["Base (n)"], fields["Percentage"], fields["In the article"]] == \
+            [row[1], row[2], row[3], row[-1]]
+        if article == "published":
+            assert fields["In the article"] == "published"
+            assert fields["95% interval"].endswith("%") and "–" in fields["95% interval"]
+        else:
+            assert re.fullmatch(r"not published; any value from \d+% to \d+% fits the article", fields["In the article"])
+            assert fields["95% interval"] == "none: not published"  # no interval drawn around it, nor given
+        seen.add(fields["Option"])
+    assert len(seen) == 2
 
 
 def test_without_javascript_the_static_charts_show(browser, server):
@@ -301,24 +363,94 @@ def test_without_javascript_the_static_charts_show(browser, server):
                          for w, h, display, children in shown), shown
 
 
-def test_print_uses_the_static_charts(browser, server):
+def test_print_uses_the_static_charts_and_shows_content_only(browser, server):
+    """On paper: the static chart drawn for a page (not the phone's), its caption; no interactive chart,
+    downloads, data-table toggle, citation toggle, code or navigation."""
     browser.open(server + "chapters/what-rewards.html")
     browser.driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": "print"})
     try:
-        shown = browser.js("""return Array.from(document.querySelectorAll('.kam-figure')).map(function (f) {
-            return [f.classList.contains('kam-ready'), getComputedStyle(f.querySelector('.kam-static')).display,
-                    getComputedStyle(f.querySelector('.kam-interactive')).display,
-                    getComputedStyle(f.querySelector('.kam-downloads')).display];
+        shown = browser.js("""
+          function shown(node) { return !!node && getComputedStyle(node).display !== 'none'
+                                        && (!node.parentElement || shown(node.parentElement) || node === document.body); }
+          return Array.from(document.querySelectorAll('.kam-figure')).map(function (f) {
+            var more = document.querySelector('[data-kam-figure-more="' + f.dataset.kamFigure + '"]');
+            return {ready: f.classList.contains('kam-ready'),
+                    wide: shown(f.querySelector('.kam-wide .kam-static')),
+                    narrow: shown(f.querySelector('.kam-narrow .kam-static')),
+                    interactive: Array.from(f.querySelectorAll('.kam-interactive')).some(shown),
+                    caption: shown(f.closest('figure').querySelector('figcaption')),
+                    extras: Array.from(more.querySelectorAll('.kam-downloads, details')).filter(shown).length};
           });""")
+        chrome = browser.js("""
+          return Array.from(document.querySelectorAll(
+              '.bd-header, .bd-sidebar-primary, .bd-sidebar-secondary, .prev-next-footer, details.hide, .cell_input,'
+              + ' button')).filter(function (n) { return getComputedStyle(n).display !== 'none'
+                                                          && n.getBoundingClientRect().height > 0; })
+            .map(function (n) { return n.className || n.tagName; });""")
     finally:
         browser.driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": ""})
-    assert shown and all(ready and static != "none" and interactive == "none" and downloads == "none"
-                         for ready, static, interactive, downloads in shown), shown
+    assert shown and all(f["ready"] and f["wide"] and not f["narrow"] and not f["interactive"] and f["caption"]
+                         and f["extras"] == 0 for f in shown), shown
+    assert chrome == [], chrome
 
 
 def _png_width(data: bytes) -> int:
     assert data[:8] == b"\x89PNG\r\n\x1a\n"
     return struct.unpack(">I", data[16:20])[0]
+
+
+def test_the_landing_page_opens_with_the_headline_chart_linked_to_its_chapter(browser, server, site):
+    """Before the key findings: the most important factor's chart, and a link to it in its chapter."""
+    browser.open(server + "index.html")
+    found = browser.js("""
+      var block = document.querySelector('.kam-headline'), findings = document.getElementById('key-findings');
+      if (!block) { return null; }
+      var link = block.querySelector('.kam-headline-link a');
+      return {before: !!findings && !!(block.compareDocumentPosition(findings) & Node.DOCUMENT_POSITION_FOLLOWING),
+              figure: block.querySelector('.kam-figure').dataset.kamFigure, ready: !!block.querySelector('.kam-ready'),
+              href: link ? link.getAttribute('href') : null, text: link ? link.textContent : ''};""")
+    assert found is not None, "no headline chart on the landing page"
+    assert found["before"] and found["ready"] and found["figure"] == "fig-most-important", found
+    assert found["href"] == "chapters/assessing-performance.html#fig-most-important", found
+    target = (site / "chapters" / "assessing-performance.html").read_text(encoding="utf-8")
+    assert 'id="fig-most-important"' in target and re.match(r"Figure \d+\.\d+, in ", found["text"]), found
+
+
+def test_each_caption_sits_directly_under_its_chart(browser, server, site):
+    """Chart, caption, then the data table, downloads and citation: nothing between a chart and its caption."""
+    checked = 0
+    for page in figure_pages(site):
+        browser.open(server + page, wait_for_charts=False)
+        order = browser.js("""
+          return Array.from(document.querySelectorAll('figure > .kam-figure')).map(function (f) {
+            var caption = f.nextElementSibling, more = caption && caption.nextElementSibling;
+            return [f.dataset.kamFigure, caption ? caption.tagName : null,
+                    more ? more.getAttribute('data-kam-figure-more') : null,
+                    caption ? Math.round(caption.getBoundingClientRect().top - f.getBoundingClientRect().bottom) : null];
+          });""")
+        for fig_id, caption, more, gap in order:
+            assert caption == "FIGCAPTION" and more == fig_id, (page, fig_id, caption, more)
+            assert 0 <= gap <= 24, (page, fig_id, gap)
+            checked += 1
+    assert checked >= 13
+
+
+def test_downloaded_charts_keep_every_label_whole(browser, server, site):
+    """Every text of each chart's SVG download (the PNG is drawn from the same SVG) lies inside the drawing, as
+    measured by the browser's own text layout, and none is shortened with an ellipsis (Figure 6.1's two top
+    labels once were)."""
+    checked = 0
+    for path in sorted((site / "figures").glob("*.svg")):
+        browser.open(server + f"figures/{path.name}", wait_for_charts=False)
+        outside = browser.js("""
+          var svg = document.documentElement, width = svg.width.baseVal.value;
+          return Array.from(svg.querySelectorAll('text')).filter(function (t) {
+            var box = t.getBoundingClientRect();
+            return t.textContent.indexOf('\u2026') >= 0 || box.left < -0.5 || box.right > width + 0.5;
+          }).map(function (t) { return t.textContent; });""")
+        assert outside == [], (path.name, outside)
+        checked += 1
+    assert checked >= 13
 
 
 def test_every_download_link_resolves_to_a_file_of_its_type(browser, server, site):
@@ -348,25 +480,63 @@ def test_every_download_link_resolves_to_a_file_of_its_type(browser, server, sit
             else:
                 pytest.fail(f"unexpected download {href}")
             checked += 1
-    assert checked >= 4 * 13
+    assert checked >= 4 * 12 + 3  # a diagram (Figure 7.1) has no CSV
 
 
-def test_code_is_hidden_with_a_toggle_per_cell(browser, server):
-    from selenium.webdriver.common.by import By
+def notebook_pages(site: Path) -> list[str]:
+    """The pages made from a chapter notebook."""
+    from book import toc_files
 
+    return [f"{name}.html" for name in toc_files() if (ROOT / f"{name}.ipynb").exists()]
+
+
+def test_reader_pages_show_no_code_and_each_chapter_links_to_its_notebook(browser, server, site):
+    """No code and no code toggle on a reader's page (nor in print): each chapter links to the notebook that
+    computes it instead."""
+    pages = notebook_pages(site)
+    assert len(pages) >= 10
+    for page in pages:
+        html = (site / page).read_text(encoding="utf-8")
+        assert "cell_input" not in html and 'class="admonition hide' not in html, page
+        assert re.search(r'href="[^"]+/chapters/[\w-]+\.ipynb"', html), f"{page}: no link to its notebook"
     browser.open(server + "chapters/assessing-performance.html")
-    toggles = browser.driver.find_elements(By.CSS_SELECTOR, "details.hide.above-input")
-    assert toggles, "no code toggles"
-    first = toggles[0]
-    code = first.find_element(By.CSS_SELECTOR, "div.cell_input, pre")
-    assert not code.is_displayed() and first.get_attribute("open") is None
-    browser.js("arguments[0].scrollIntoView({block: 'center'})", first)
-    first.find_element(By.TAG_NAME, "summary").click()
-    deadline = time.monotonic() + 5
-    while time.monotonic() < deadline and not code.is_displayed():
-        time.sleep(0.1)
-    assert code.is_displayed() and first.get_attribute("open") is not None
-    assert all(t.get_attribute("open") is None for t in toggles[1:])  # one cell at a time
+    assert browser.js("return document.querySelectorAll('details.hide, .cell_input, .highlight-ipython3').length") == 0
+
+
+DESKTOP = {"width": 1280, "height": 900, "deviceScaleFactor": 1, "mobile": False}
+
+
+def _screenshot(browser, url: str, path: Path, *, phone: bool) -> bytes:
+    """The whole page at a width: the viewport made as tall as the page (capturing beyond the viewport instead
+    lays the page out again at another size, and the theme then shifts it)."""
+    metrics = PHONE if phone else DESKTOP
+    browser.driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", metrics)
+    try:
+        browser.open(url)
+        height = browser.js("return document.documentElement.scrollHeight")
+        browser.driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {**metrics, "height": height})
+        time.sleep(0.5)
+        shot = browser.driver.execute_cdp_cmd("Page.captureScreenshot", {"format": "png"})
+    finally:
+        browser.driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+    data = base64.b64decode(shot["data"])
+    path.write_bytes(data)
+    return data
+
+
+def test_screenshots_of_landing_page_and_a_chapter_at_desktop_and_phone_widths(browser, server, capsys):
+    """Test artefacts for a reader's eye: the landing page and a chapter at 1280 and at 390 CSS px (3x pixels)."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    written = []
+    for page, name in (("index.html", "landing"), ("chapters/assessing-performance.html", "chapter")):
+        for phone, width in ((False, "desktop"), (True, "390px")):
+            path = SCREENSHOTS / f"{name}-{width}.png"
+            data = _screenshot(browser, server + page, path, phone=phone)
+            expected = PHONE["width"] * PHONE["deviceScaleFactor"] if phone else 1000
+            assert _png_width(data) >= expected and len(data) > 20_000, path.name
+            written.append(path)
+    with capsys.disabled():
+        print("\nscreenshots: " + ", ".join(str(path) for path in written))
 
 
 def test_search_finds_chapters(browser, server):
@@ -388,16 +558,6 @@ def test_search_finds_chapters(browser, server):
     assert any(href.startswith("chapters/what-rewards.html") for href in results), results
     browser.drain()
     assert browser.errors() == [] and browser.external_requests(server) == []
-
-
-def test_screenshots_of_landing_page_and_a_chapter(browser, server):
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    for page, name in (("index.html", "landing.png"), ("chapters/assessing-performance.html", "chapter.png")):
-        browser.open(server + page)
-        shot = browser.driver.execute_cdp_cmd("Page.captureScreenshot", {"format": "png", "captureBeyondViewport": True})
-        data = base64.b64decode(shot["data"])
-        (SCREENSHOTS / name).write_bytes(data)
-        assert _png_width(data) >= 1000 and len(data) > 20_000, name
 
 
 def test_links_inside_the_site_resolve(browser, server, site):

@@ -171,9 +171,11 @@ def test_likert_segments_of_a_withheld_cell_are_not_drawn_and_the_rest_close_up(
     half = other["neutral"]["count"] / base / 2
     assert other["disagree"]["end"] == pytest.approx(-half, abs=1e-6)
     assert other["agree"]["start"] == pytest.approx(half, abs=1e-6)
-    marks = [row for row in values(spec) if row.get("text") == policy.SUPPRESSED_MARK]
-    assert [m["row"] for m in marks] == [f"Other sectors (n = {base})"]
-    assert marks[0]["x"] == pytest.approx(other["agree"]["end"], abs=1e-6)
+    # each side's total stands at its end; both sides hold a withheld cell, so both totals read the mark
+    marks = {row["align"]: row for row in values(spec) if row.get("text") == policy.SUPPRESSED_MARK}
+    assert {m["row"] for m in marks.values()} == {f"Other sectors (n = {base})"} and set(marks) == {"left", "right"}
+    assert marks["left"]["x"] == pytest.approx(other["agree"]["end"], abs=1e-6)
+    assert marks["right"]["x"] == pytest.approx(other["disagree"]["start"], abs=1e-6)
 
 
 def test_spectrum_says_it_is_not_survey_data():
@@ -204,3 +206,17 @@ def test_a_share_on_a_half_rounds_up_on_the_chart_as_in_the_prose(codebook, fram
     assert shares[code]["share_text"] == "13%"  # f"{0.125 * 100:.0f}%" would say 12%
     assert shares[code]["interval"] == f"{percent(row.ci_low)}–{percent(row.ci_high)}"
     assert f"{question.label(code)} 13%" in figures.describe("Bar chart", question.wording, 112, table)
+
+
+def test_no_segment_of_a_stacked_chart_is_labelled_so_none_is_left_out(codebook, frame):
+    """Segments too narrow for a label once went without while others had one: now no segment has a label, and
+    each side's total stands at its end."""
+    question = codebook["reflects_job"]
+    table = published.publish(frame, codebook, question, wave="2022", by="sector")
+    spec = charts.likert_bars([("All respondents", table.view()), ("Pharma", table.view("pharma"))], question,
+                              META).to_dict()
+    text_fields = {node["encoding"]["text"]["field"] for node in nodes(spec)
+                   if isinstance(node.get("encoding"), dict) and "text" in node["encoding"]}
+    assert "share_text" not in text_fields and "text" in text_fields
+    segments = [row for row in values(spec) if "start" in row]
+    assert segments and all(row["share_text"] == "" for row in segments)

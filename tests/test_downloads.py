@@ -69,9 +69,13 @@ def test_the_csv_starts_with_a_byte_order_mark_and_reads_back_as_the_table(paylo
 
 
 def test_the_chart_words_are_its_question_notes_and_source(payloads):
-    words = downloads.chart_words(payloads["fig-most-important"]["spec"])
-    assert " ".join(words.heading).startswith("Which is the most important factor")
-    assert words.notes[0].startswith("Base:") and any(note.startswith("% of respondents") for note in words.notes)
+    """The heading is the chart's finding (the figure's title); its question comes first under it, then the base."""
+    payload = payloads["fig-most-important"]
+    words = downloads.chart_words(payload["spec"])
+    assert " ".join(words.heading) == payload["title"]
+    assert " ".join(words.notes).startswith("Question: ‘Which is the most important factor")
+    assert any(note.startswith("Base:") for note in words.notes)
+    assert any(note.startswith("% of respondents") for note in words.notes)
     assert words.source.startswith("Source:") and "reconstructed from the published article" in words.source
 
 
@@ -151,7 +155,8 @@ def test_zips_are_the_same_bytes_whenever_they_are_made(tmp_path):
 
 # -- the built site ------------------------------------------------------------------------------------------------
 
-FIGURE_BLOCK = re.compile(r'data-kam-figure="([^"]+)"')
+# a figure block with its downloads (the landing page's headline chart shows a chapter's figure again, without them)
+FIGURE_BLOCK = re.compile(r'data-kam-figure-more="([^"]+)"')
 DOWNLOAD = re.compile(r'<a class="kam-download" href="([^"]+)" download>([^<]+)</a>')
 
 
@@ -165,22 +170,32 @@ def figure_downloads(site: Path) -> dict[str, list[tuple[str, str]]]:
     return found
 
 
+def is_diagram(html: str, fig_id: str) -> bool:
+    """A figure block with no data table before its downloads: a diagram (no numbers behind it, so no CSV)."""
+    start = html.index(f'data-kam-figure-more="{fig_id}"')
+    return "kam-data-table" not in html[start:html.index('class="kam-downloads"', start)]
+
+
 @pytest.mark.slow
 def test_every_figure_of_the_site_has_its_four_downloads_named_by_edition(site):
+    """Four for a chart; a diagram has no numbers behind it, so no CSV (and no data table)."""
     wave = citation.load_citation(ROOT).current.wave
     pages = figure_downloads(site)
-    figures_seen = 0
+    figures_seen = diagrams = 0
     for page, links in pages.items():
         html = (site / page).read_text(encoding="utf-8")
         for fig_id in FIGURE_BLOCK.findall(html):
             mine = {href.rsplit("/", 1)[-1]: (href, words) for href, words in links
                     if href.rsplit("/", 1)[-1].startswith(f"{fig_id}_{wave}.")}
+            kinds = {ext: words for ext, words in downloads.DOWNLOAD_KINDS.items()
+                     if ext != "csv" or not is_diagram(html, fig_id)}
             assert {name: words for name, (_, words) in mine.items()} == {
-                downloads.file_name(fig_id, wave, ext): words for ext, words in downloads.DOWNLOAD_KINDS.items()}, fig_id
+                downloads.file_name(fig_id, wave, ext): words for ext, words in kinds.items()}, fig_id
+            diagrams += is_diagram(html, fig_id)
             for href, _ in mine.values():
                 assert ((site / page).parent / href).is_file(), href
             figures_seen += 1
-    assert figures_seen >= 13
+    assert figures_seen >= 13 and diagrams == 1  # the spectrum (Figure 7.1)
     for path in sorted((site / "figures").glob("*.csv")):
         data = path.read_bytes()
         assert data[:3] == BOM and re.fullmatch(rf"fig-[a-z0-9-]+_{wave}\.csv", path.name), path.name

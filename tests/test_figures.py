@@ -12,12 +12,16 @@ from html.parser import HTMLParser
 import pandas as pd
 import pytest
 
-from kamsurvey.report import charts, figures
+from kamsurvey.report import charts, citation, figures
+from kamsurvey.report.literal import script_json
+from kamsurvey.site import citehtml, figureblock
 
 from kamsurvey.analysis import policy, published, tabulate
 from kamsurvey.site.render import bundle_script
 from kamsurvey.site.sphinx_ext import scope_svg_ids
 from kamsurvey.data.wavemeta import WaveMeta
+
+from book import ROOT
 
 META = WaveMeta("2022", "Survey 2022", dt.date(2022, 7, 1), dt.date(2022, 9, 30), "KAMs", 112,
                 "AKAM survey of key account managers", "reconstructed", "Rebuilt from the article.", dt.date(2026, 11, 26))
@@ -67,11 +71,18 @@ def evil_figure(codebook, wave_2022) -> figures.Figure:
 
 
 def render(payload: dict, svg: str = "<svg></svg>") -> str:
-    cite = figures.cite_text(authors="AKAM", book_title="Book", edition="2022 edition", figure_label="Figure 2.3",
-                             title=payload["title"], url="https://example.org/editions/2022/c.html#fig-evil",
-                             published=payload["published"])
-    return figures.figure_html(payload, svg=svg, downloads={"Data (CSV)": "../figures/fig-evil.csv"}, cite=cite,
-                               figure_label="Figure 2.3")
+    """The figure block as a page holds it: the chart, then (after the caption) table, downloads and citation."""
+    block = _block(payload, svg)
+    return block.chart + block.details
+
+
+def _block(payload: dict, svg: str = "<svg></svg>") -> figureblock.FigureBlock:
+    book = citation.load_citation(ROOT)
+    item = citation.figure_item(book, book.edition("2022"), label="Figure 2.3", title=payload["title"],
+                                url="https://example.org/editions/2022/c.html#fig-evil", fig_id=payload["id"])
+    return figureblock.figure_block(payload, svgs={layout: svg for layout in figureblock.LAYOUTS},
+                                    downloads={"Data (CSV)": "../figures/fig-evil.csv", "Chart (SVG)": "x.svg"},
+                                    cite_html=citehtml.figure_cite_html(item, payload["id"]), figure_label="Figure 2.3")
 
 
 def test_text_from_the_data_is_escaped_in_the_figure_block(evil_figure):
@@ -82,7 +93,8 @@ def test_text_from_the_data_is_escaped_in_the_figure_block(evil_figure):
     page = render(payload)
     assert "<script>alert" not in page and "<b " not in page
     elements = parse(page)
-    assert [tag for tag, _ in elements.elements].count("script") == 1  # only the spec: nothing injected
+    # only the specs (one per layout): nothing injected
+    assert [tag for tag, _ in elements.elements].count("script") == len(figureblock.LAYOUTS)
     assert not any(tag == "b" for tag, _ in elements.elements)
     assert all("onmouseover" not in attrs for _, attrs in elements.elements)
     assert '&lt;/script&gt;&lt;script&gt;alert(&quot;label&quot;)&lt;/script&gt;' in page  # shown as text
@@ -93,10 +105,12 @@ def test_text_from_the_data_is_escaped_in_the_figure_block(evil_figure):
 def test_spec_json_cannot_close_its_script_element(evil_figure):
     payload = evil_figure.payload()
     page = render(payload)
-    (spec_text,) = parse(page).scripts
-    assert "</" not in spec_text and "<" not in spec_text
-    assert json.loads(spec_text) == payload["spec"]
-    assert re.search(r"</script", figures.script_json({"a": "</SCRIPT>"}), re.IGNORECASE) is None
+    texts = parse(page).scripts
+    assert len(texts) == len(figureblock.LAYOUTS)
+    for spec_text, layout in zip(texts, figureblock.LAYOUTS):
+        assert "</" not in spec_text and "<" not in spec_text
+        assert json.loads(spec_text) == figureblock.specs(payload)[layout]
+    assert re.search(r"</script", script_json({"a": "</SCRIPT>"}), re.IGNORECASE) is None
 
 
 def test_static_svg_of_markup_labels_is_well_formed_and_inert(evil_figure):
@@ -187,13 +201,24 @@ def test_the_data_table_rounds_as_the_prose(codebook, wave_2022):
     assert figures.table_csv(shown).count("6.3%") == 3 and "6.2%" not in figures.table_csv(shown)
 
 
-def test_cite_text_names_figure_edition_address_and_date():
-    text = figures.cite_text(authors="AKAM and D. Woodburn", book_title="Rewarding KAM performance", edition="2022 edition (Survey 2022)",
-                             figure_label="Figure 2.3", title="Which is the most important factor?",
-                             url="https://example.org/editions/2022/chapters/a.html#fig-most-important", published="2026-11-26")
-    assert text == ("AKAM and D. Woodburn (2026). Figure 2.3: Which is the most important factor? In Rewarding KAM "
-                    "performance, 2022 edition (Survey 2022). Published 26 November 2026. "
-                    "https://example.org/editions/2022/chapters/a.html#fig-most-important")
+def test_the_caption_goes_between_the_chart_and_its_table_downloads_and_citation(evil_figure):
+    """The chart stands where the figure is; what follows its caption is the data table, then the downloads,
+    then "Cite this figure" (naming figure, edition and address): the caption sits directly under the chart."""
+    block = _block(evil_figure.payload())
+    assert 'class="kam-chart"' in block.chart
+    assert not any(part in block.chart for part in ("kam-data-table", "kam-downloads", "Cite this figure"))
+    order = [block.details.index(part) for part in ("kam-data-table", "kam-downloads", "Cite this figure")]
+    assert order == sorted(order)
+    assert "Figure 2.3" in block.details and "2022 edition" in block.details
+    assert "https://example.org/editions/2022/c.html#fig-evil" in block.details
+
+
+def test_a_diagram_offers_no_data_table_and_no_csv(evil_figure):
+    payload = {**evil_figure.payload(), "kind": figures.DIAGRAM}
+    block = _block(payload)
+    assert not figures.has_data_table(payload)
+    assert "kam-data-table" not in block.details and "numbers behind" not in block.details
+    assert "Data (CSV)" not in block.details and "Chart (SVG)" in block.details
 
 
 def test_vega_bundle_runs_in_its_own_scope():
@@ -220,7 +245,7 @@ def _notebook_figures() -> list[dict]:
 
 
 PALETTE = {c.upper() for c in (charts.BLUE, charts.ORANGE, charts.SKY, charts.GREEN, charts.VERMILLION, charts.PURPLE,
-                               charts.GREY, charts.TEXT_COLOUR, charts.MUTED_COLOUR, *charts.LIKERT_COLOURS,
+                               charts.GREY, charts.YELLOW, charts.ANSWER, charts.TEXT_COLOUR, charts.MUTED_COLOUR, *charts.LIKERT_COLOURS,
                                "#FFFFFF", "#888888")} | {"WHITE"}
 
 
@@ -260,6 +285,34 @@ def test_every_published_figure_uses_the_one_theme_and_the_colour_blind_safe_pal
         assert spec["config"]["font"] == charts.FONT and spec["config"]["title"]["color"] == charts.TEXT_COLOUR, payload["id"]
         assert _contains(spec["config"], json.loads(json.dumps(charts.THEME))), payload["id"]
         assert _colours(spec) <= PALETTE, (payload["id"], _colours(spec) - PALETTE)
+
+
+def _colour_meanings(value, found: dict | None = None) -> dict[str, set[str]]:
+    """colour -> what it stands for, from every colour scale of a spec (a domain's label, its base '(n = ...)' cut)."""
+    found = {} if found is None else found
+    if isinstance(value, dict):
+        scale = value.get("scale")
+        if isinstance(scale, dict) and isinstance(scale.get("domain"), list) and isinstance(scale.get("range"), list):
+            for meaning, colour in zip(scale["domain"], scale["range"]):
+                if isinstance(colour, str) and colour.startswith("#"):
+                    found.setdefault(_hex(colour), set()).add(re.sub(r"\s*\(n = [\d,]+\)$", "", str(meaning)))
+        for item in value.values():
+            _colour_meanings(item, found)
+    elif isinstance(value, list):
+        for item in value:
+            _colour_meanings(item, found)
+    return found
+
+
+def test_every_colour_has_one_meaning_across_the_book():
+    """Orange once meant quantitative, then financial, then 'other sectors': now a colour means one thing."""
+    meanings: dict[str, set[str]] = {}
+    for payload in _notebook_figures():
+        for layout in ("spec", "spec_narrow"):
+            _colour_meanings(payload[layout], meanings)
+    assert meanings, "no colour scale found"
+    shared = {colour: sorted(words) for colour, words in meanings.items() if len(words) > 1}
+    assert shared == {}, shared
 
 
 def test_the_palette_check_can_fail():

@@ -16,7 +16,11 @@ the layout's width, never cut.
 Colours have one meaning each across the book (`ANSWER`, `GROUP_COLOURS`,
 `SECTOR_COLOURS`, `LIKERT_COLOURS`). A number the article did not publish (a wave
 whose cells carry a class, `kamsurvey.report.marks`) is drawn pale with a dashed
-outline, with a legend entry, and its tooltip gives the range that fits the article.
+outline and its number in italics, with a key entry (only for the classes a chart has);
+its tooltip gives the range that fits the article, and no interval is drawn around it
+(an interval around one of many values that fit the article would present it as a
+finding). Every chart that draws intervals says that they assume a random sample and
+that this sample is self-selected.
 """
 
 from __future__ import annotations
@@ -44,6 +48,9 @@ MUTED_COLOUR = "#4d4d4d"
 # the confidence level of every interval drawn, as the prose says it ('95%')
 LEVEL = percent(CONFIDENCE)
 INTERVAL_NOTE = f"Lines: {LEVEL} intervals, which assume a random sample; this sample is self-selected."
+# the same, where some numbers are not published by the article and so have no interval drawn
+INTERVAL_NOTE_PUBLISHED_ONLY = (f"Lines: {LEVEL} intervals, on published numbers only; they assume a random sample, "
+                                "and this sample is self-selected.")
 
 # Okabe & Ito (2008) colour-blind-safe palette (the names other modules use).
 BLUE, ORANGE, SKY, GREEN, VERMILLION, PURPLE, GREY, YELLOW = (
@@ -216,14 +223,16 @@ def _cell_fields(row, *, intervals: bool) -> dict:
         "share_label": SUPPRESSED_MARK if withheld else percent(row.share, 1),
         "share_text": SUPPRESSED_MARK if withheld else percent(row.share),
     }
-    if intervals:
-        fields.update(
-            ci_low=None if share is None else round(float(row.ci_low), 6),
-            ci_high=None if share is None else round(float(row.ci_high), 6),
-            interval=SUPPRESSED_MARK if withheld else _interval_text(row.ci_low, row.ci_high),
-        )
-    fields["text_x"] = 0 if share is None else (fields["ci_high"] if intervals else share)
     cls = marks.cell_class(row)
+    if intervals:
+        drawn = share is not None and not marks.is_marked(row)  # no interval around a number the article did not publish
+        fields.update(
+            ci_low=round(float(row.ci_low), 6) if drawn else None,
+            ci_high=round(float(row.ci_high), 6) if drawn else None,
+            interval=(_interval_text(row.ci_low, row.ci_high) if drawn
+                      else SUPPRESSED_MARK if withheld else marks.NO_INTERVAL),
+        )
+    fields["text_x"] = 0 if share is None else (fields.get("ci_high") or share)
     if cls is not None:
         fields["provenance"] = cls
         fields["article"] = SUPPRESSED_MARK if withheld else marks.class_words(row)
@@ -264,19 +273,39 @@ def _class_encodings(classes: bool, *, outline: bool = False) -> dict:
 
 
 RECONSTRUCTED_TEST = f"datum.provenance === {marks.RECONSTRUCTED!r}"
-KEY_HEIGHT = 2 * LINE + 14  # the key to the marks of a number the article did not publish, above the bars
+def shown_classes(rows) -> list[str]:
+    """The classes of the numbers a chart shows (withheld cells show none), in the key's order."""
+    found = {marks.cell_class(row) for row in rows if not _is_withheld(row)}
+    return [cls for cls in (marks.PUBLISHED, marks.RECONSTRUCTED) if cls in found]
 
 
-def _class_key(y0: int, total: int) -> list[alt.Chart]:
-    """Two swatches with their words: solid, published by the article; pale and dashed, not published."""
-    entries = [{"provenance": cls, "text": marks.LEGEND_WORDS[cls], "y_top": y0 + i * LINE + 2,
-                "y_bottom": y0 + i * LINE + 13, "y_mid": y0 + i * LINE + 8}
-               for i, cls in enumerate((marks.PUBLISHED, marks.RECONSTRUCTED))]
-    data = alt.Chart(alt.Data(values=entries))
+def _key_entries(classes: Sequence[str], layout: Layout) -> list[dict]:
+    """The key's entries, top down: each class's swatch and its words, wrapped to the layout's width."""
+    entries, y = [], 0
+    for cls in classes:
+        lines = wrap(marks.LEGEND_WORDS[cls], layout.chars(layout.text_size, layout.width - 22))
+        entries.append({"provenance": cls, "text": "\n".join(lines), "y_top": y + 2, "y_bottom": y + 13,
+                        "y_text": y + LINE - 3})
+        y += LINE * len(lines)
+    return entries
+
+
+def key_height(classes: Sequence[str], layout: Layout) -> int:
+    """The room the key to the classes takes above the bars (none in a wave of original answers)."""
+    entries = _key_entries(classes, layout)
+    return sum(LINE * (e["text"].count("\n") + 1) for e in entries) + 14 if entries else 0
+
+
+def _class_key(classes: Sequence[str], total: int, layout: Layout) -> list[alt.Chart]:
+    """A swatch with its words for each class the chart shows: solid, published by the article; pale and dashed,
+    not published (a key to a style nothing in the chart has would only puzzle)."""
+    if not classes:
+        return []
+    data = alt.Chart(alt.Data(values=_key_entries(classes, layout)))
     swatches = data.mark_rect(color=ANSWER).encode(
         x=alt.value(0), x2=alt.value(16), y=_y("y_top", total), y2="y_bottom:Q", **_class_encodings(True, outline=True))
-    words = data.mark_text(align="left", baseline="middle", color=TEXT_COLOUR, x=22).encode(
-        y=_y("y_mid", total), text="text:N")
+    words = data.mark_text(align="left", baseline="alphabetic", lineBreak="\n", lineHeight=LINE, color=TEXT_COLOUR,
+                           x=22).encode(y=_y("y_text", total), text="text:N")
     return [swatches, words]
 
 
@@ -344,9 +373,28 @@ def _whiskers(base: alt.Chart, height: int) -> alt.Chart:
         x="ci_low:Q", x2="ci_high:Q", y=_y("y_mid", height))
 
 
-def _values(base: alt.Chart, height: int) -> alt.Chart:
-    return base.mark_text(align="left", baseline="middle", dx=4, color=TEXT_COLOUR).encode(
-        x="text_x:Q", y=_y("y_mid", height), text="share_text:N")
+def _by_class(chart: alt.Chart, classes: bool, draw) -> list[alt.Chart]:
+    """`draw(chart, style)` once, or, in a wave with classes, once for the numbers the article published and once,
+    in italics, for those it did not (Vega-Lite has no font-style channel): `marks.LEGEND_WORDS`."""
+    if not classes:
+        return [draw(chart, {})]
+    italic = f"{RECONSTRUCTED_TEST} && datum.count !== null"  # a number: the withheld mark stands upright
+    return [draw(chart.transform_filter(f"!({italic})"), {}), draw(chart.transform_filter(italic), {"fontStyle": "italic"})]
+
+
+def _values(base: alt.Chart, height: int, classes: bool = False) -> list[alt.Chart]:
+    return _by_class(base, classes, lambda chart, style: chart.mark_text(
+        align="left", baseline="middle", dx=4, color=TEXT_COLOUR, **style).encode(
+        x="text_x:Q", y=_y("y_mid", height), text="share_text:N"))
+
+
+def interval_notes(records: Sequence[dict]) -> list[str]:
+    """What the lines drawn mean, under a chart that draws any: none where no interval is drawn (shares of
+    mentions; a wave whose numbers are all the reconstruction's choice)."""
+    if not any(r.get("ci_low") is not None for r in records):
+        return []
+    marked = any(r.get("provenance") == marks.RECONSTRUCTED for r in records)
+    return [INTERVAL_NOTE_PUBLISHED_ONLY if marked else INTERVAL_NOTE]
 
 
 def _notes_of(records: Sequence[dict], *, listed_after: bool = False) -> list[str]:
@@ -383,7 +431,8 @@ def option_bars(
     records = [{"code": row.code, "label": row.label, "group": row.group or "", "first": True,
                 **_cell_fields(row, intervals=show_interval)} for row in rows.itertuples(index=False)]
     classes = marks.has_classes(table)
-    height = _rows_layout(records, order, 1, BAR, layout, KEY_HEIGHT if classes else 0)
+    key = shown_classes(rows.itertuples(index=False))
+    height = _rows_layout(records, order, 1, BAR, layout, key_height(key, layout))
     base = alt.Chart(alt.Data(values=records))
     x = alt.X("share:Q", title=None, scale=_x_scale(records, headroom=0.12 if layout is NARROW else 0.08),
               axis=alt.Axis(format="%", tickCount=4, labelFontSize=layout.text_size))
@@ -400,20 +449,17 @@ def option_bars(
         colour = alt.value(ANSWER)
     tooltip = _tooltip(with_interval=show_interval, percent_of=percent_of, classes=classes)
     layers = [_labels(base, height), _bars(base, x, height, colour, tooltip, classes)]
-    if classes:
-        layers += _class_key(0, height)
-    if show_interval:
+    layers += _class_key(key, height, layout)
+    if interval_notes(records):
         layers.append(_whiskers(base, height))
-    layers.append(_values(base, height))
+    layers += _values(base, height, classes)
     chart = alt.layer(*layers).properties(width=layout.width, height=height)
     base_n = int(table.attrs.get("respondents", records[0]["base"] if records else 0))
     lines = [question_note(question.wording_in(meta.wave)), base_note(base_n), percent_of_note(percent_of, question.is_multi)]
     if percent_of == MENTIONS:
         total = records[0]["base"] if records else 0
         lines[1] = base_note(base_n)[:-1] + f"; {total:,} mentions."
-    if show_interval:
-        lines.append(INTERVAL_NOTE)
-    lines += _notes_of(records, listed_after=sort) + list(notes)
+    lines += interval_notes(records) + _notes_of(records, listed_after=sort) + list(notes)
     return _finish(chart, title or question.wording, lines, meta.source_line(base_n), layout)
 
 
@@ -447,8 +493,9 @@ def likert_bars(
     side = {o.code: o.group for o in question.options}
     records, row_records, ends = [], [], []
     classes = any(marks.has_classes(table) for _, table in tables)
+    key = shown_classes([row for _, table in tables for row in table.itertuples(index=False)])
     label_chars = layout.chars(layout.text_size)
-    sides_y = (KEY_HEIGHT if classes else 0) + LINE
+    sides_y = key_height(key, layout) + LINE
     y = sides_y + 6
     widest = 0.05
     totals_by_row = {t["row"]: t for t in totals}
@@ -483,7 +530,7 @@ def likert_bars(
         row_records.append({"row": label, "label_text": "\n".join(lines), "y_label": label_y})
         for code in scale_codes:
             cell = cells[code]
-            fields = _cell_fields(cell, intervals=True)
+            fields = _cell_fields(cell, intervals=False)  # no interval drawn, so none in the tooltip
             start, end = position.get(code, (None, None)) if code not in withheld else (None, None)
             records.append({
                 "row": label, "code": code, "label": question.label(code), **fields,
@@ -512,7 +559,7 @@ def likert_bars(
                         scale=alt.Scale(domain=scale_labels, range=LIKERT_COLOURS),
                         legend=alt.Legend(symbolType="square", direction="vertical", orient="bottom")),
         order=alt.Order("order:Q"),
-        tooltip=[alt.Tooltip("row:N", title="Group")] + _tooltip(classes=classes),
+        tooltip=[alt.Tooltip("row:N", title="Group")] + _tooltip(with_interval=False, classes=classes),
         **_class_encodings(classes),
     )
     row_labels = alt.Chart(alt.Data(values=row_records)).mark_text(
@@ -526,16 +573,16 @@ def likert_bars(
         ).encode(x=alt.X("x:Q", scale=x_scale), y=_y("y", height), text="text:N")
         for item in ({"x": -0.02, "text": "◂ Disagree", "align": "right"}, {"x": 0.02, "text": "Agree ▸", "align": "left"})
     ])
-    layers = [row_labels, bars, zero, sides] + (_class_key(0, height) if classes else [])
+    layers = [row_labels, bars, zero, sides] + _class_key(key, height, layout)
     for align in ("right", "left"):
         chosen = [e for e in ends if e["align"] == align]
         if chosen:
             tip = [alt.Tooltip("row:N", title="Group"), alt.Tooltip("text:N", title="Disagree" if align == "right" else "Agree")]
             if classes and any("article" in e for e in chosen):
                 tip.append(alt.Tooltip("article:N", title=marks.TABLE_HEADER))
-            layers.append(alt.Chart(alt.Data(values=chosen)).mark_text(
+            layers += _by_class(alt.Chart(alt.Data(values=chosen)), classes, lambda chart, style: chart.mark_text(
                 align=align, baseline="middle", dx=-4 if align == "right" else 4, color=TEXT_COLOUR, fontWeight="bold",
-            ).encode(x=alt.X("x:Q", scale=x_scale), y=_y("y_mid", height), text="text:N", tooltip=tip))
+                **style).encode(x=alt.X("x:Q", scale=x_scale), y=_y("y_mid", height), text="text:N", tooltip=tip))
     chart = alt.layer(*layers).properties(width=layout.width, height=height)
     total_base = int(tables[0][1].attrs.get("respondents", 0)) if tables else 0
     lines = [question_note(question.wording_in(meta.wave)), base_note(total_base),
@@ -581,7 +628,8 @@ def group_comparison_bars(
                 continue
             records.append({"code": row.code, "label": row.label, "group": group_names[row.group_code],
                             "group_code": group_code, "first": i == 0, **_cell_fields(row, intervals=intervals)})
-    height = _rows_layout(records, option_codes, len(group_codes), PAIR_BAR, layout, KEY_HEIGHT if classes else 0)
+    key = shown_classes(table.itertuples(index=False))
+    height = _rows_layout(records, option_codes, len(group_codes), PAIR_BAR, layout, key_height(key, layout))
     domain = [group_names[g] for g in group_codes]
     colour = alt.Color("group:N", title=group_title, sort=domain,
                        scale=alt.Scale(domain=domain, range=[SECTOR_COLOURS.get(g, ANSWER) for g in group_codes]),
@@ -592,11 +640,10 @@ def group_comparison_bars(
     tooltip = _tooltip(percent_of=percent_of, with_interval=intervals, classes=classes,
                        first=[alt.Tooltip("group:N", title=group_title)])
     layers = [_labels(base, height), _bars(base, x, height, colour, tooltip, classes, outline=True)]
-    if classes:
-        layers += _class_key(0, height)
-    if intervals:
+    layers += _class_key(key, height, layout)
+    if interval_notes(records):
         layers.append(_whiskers(base, height))
-    layers.append(_values(base, height))
+    layers += _values(base, height, classes)
     chart = alt.layer(*layers).properties(width=layout.width, height=height)
     total = sum(bases.values())
     lines = [
@@ -604,9 +651,7 @@ def group_comparison_bars(
         f"Base: respondents answering in each group (n = {total}; " + ", ".join(group_names.values()) + ").",
         percent_of_note(percent_of, question.is_multi),
     ]
-    if intervals:
-        lines.append(INTERVAL_NOTE)
-    lines += _notes_of(records) + list(notes)
+    lines += interval_notes(records) + _notes_of(records) + list(notes)
     return _finish(chart, title or question.wording, lines, meta.source_line(total), layout)
 
 

@@ -50,6 +50,9 @@ AGREEMENT_GROUPS = {"agree": "agree", "neutral": "neither agree nor disagree", "
 #: what a table with intervals says of them (as the chart does): they assume a random sample, and this one is not
 INTERVAL_NOTE = (f"The {percent(CONFIDENCE)} intervals assume a random sample; this sample is self-selected, "
                  "so they understate the uncertainty.")
+#: the same, where the numbers the article did not publish have none (`marks.NO_INTERVAL`)
+INTERVAL_NOTE_PUBLISHED_ONLY = (f"The {percent(CONFIDENCE)} intervals (given for published numbers only) assume a "
+                                "random sample; this sample is self-selected, so they understate the uncertainty.")
 
 
 def _cell(column: str, value: Any, suppressed: bool) -> Any:
@@ -109,8 +112,13 @@ def display_table(table: pd.DataFrame) -> dict:
     `notes` says what the intervals assume, when there are any.
     """
     table = table.copy()
+    marked = pd.Series(False, index=table.index)
     if marks.has_classes(table):
         table["article"] = [marks.class_words(row) for row in table.itertuples(index=False)]
+        marked = pd.Series([marks.is_marked(row) for row in table.itertuples(index=False)], index=table.index)
+        for column in ("ci_low", "ci_high"):
+            if column in table.columns:  # no interval around a number the article did not publish
+                table[column] = table[column].astype(object).where(~marked, None)
     columns = [c for c in DISPLAY_COLUMNS if c in table.columns]
     if "group_label" in columns and "row" in columns:
         columns.remove("row")
@@ -124,8 +132,12 @@ def display_table(table: pd.DataFrame) -> dict:
         for (_, row), is_suppressed in zip(table.iterrows(), suppressed)
     ]
     shown = {"columns": [names[c] for c in columns], "rows": rows}
-    if "ci_low" in columns:
-        shown["notes"] = [INTERVAL_NOTE]
+    if "ci_low" in columns and not marked[~suppressed].all():
+        shown["notes"] = [INTERVAL_NOTE_PUBLISHED_ONLY if marked.any() else INTERVAL_NOTE]
+    elif "ci_low" in columns:  # no interval at all: the columns go
+        shown["columns"] = [names[c] for c in columns if c not in {"ci_low", "ci_high"}]
+        keep = [i for i, c in enumerate(columns) if c not in {"ci_low", "ci_high"}]
+        shown["rows"] = [[row[i] for i in keep] for row in rows]
     return shown
 
 

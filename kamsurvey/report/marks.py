@@ -6,6 +6,9 @@ module only reads them, and says them the same way in the chart (style, legend, 
 table, the CSV and the alt text. A wave of original answers has empty class columns, and nothing here
 adds a mark to its figures.
 
+A number the article did not publish has no interval (`NO_INTERVAL`): the chart draws none around it, and
+the tooltip, the data table and the CSV give none.
+
 A row shows a count and a share. The share is what the bar draws, so the row's style follows the
 share's class; the words say when the count is not published although the share is (a share of
 mentions the article prints, of a number of mentions it does not).
@@ -25,7 +28,11 @@ RECONSTRUCTED = published.RECONSTRUCTED
 
 #: the data table's and the CSV's column, and the tooltip's field, for a wave whose numbers have a class
 TABLE_HEADER = "In the article"
-LEGEND_WORDS = {PUBLISHED: "Published by the article", RECONSTRUCTED: "Not published by the article (reconstructed)"}
+LEGEND_WORDS = {PUBLISHED: "Published by the article",
+                RECONSTRUCTED: "Not published by the article (reconstructed): pale, its number in italics"}
+#: what a chart's tooltip, the data table and the CSV give as the interval of a number the article did not publish:
+#: an interval around one of many values that fit the article would present it as a finding
+NO_INTERVAL = "none: not published"
 NOT_A_FINDING = "Not a finding: the article publishes no number here; every value shown is the reconstruction's choice."
 
 

@@ -181,7 +181,8 @@ def about_text(record: FigureRecord, *, book: citation.Citation, edition: citati
     lines += ["", *(f"Cite as ({name}): {citeformats.text(item, style)}" for style, name in citeformats.STYLES.items()),
               f"Reuse: {reuse}", "",
               "Files:",
-              f"  {record.file_name('csv')}: the numbers behind the chart (UTF-8 CSV; percentages rounded to one decimal)",
+              *([f"  {record.file_name('csv')}: the numbers behind the chart (UTF-8 CSV; percentages rounded to one "
+                 "decimal)"] if figures.has_data_table(record.payload) else []),
               f"  {record.file_name('svg')}: the chart",
               f"  {record.file_name('png')}: the chart for slides, with its number, edition, publisher and address"]
     return BOM + "\n".join(lines) + "\n"
@@ -337,13 +338,13 @@ def slide_image_svg(app, record: FigureRecord) -> str:
 
 
 def figure_files(app, record: FigureRecord) -> dict[str, bytes]:
-    """extension -> bytes of the figure's downloads."""
+    """extension -> bytes of the figure's downloads (a diagram has no numbers behind it, so no CSV)."""
     book, edition = _book(app, record)
     cache = cache_dir(app)
     about = about_text(record, book=book, edition=edition, question=question_wording(app, record.payload),
                        reuse=_site().reuse_terms(app))
-    return {
-        "csv": csv_bytes(record.payload),
+    files = {"csv": csv_bytes(record.payload)} if figures.has_data_table(record.payload) else {}
+    return files | {
         "txt": about.encode("utf-8"),
         "svg": render.cached(cache, record.payload["spec"], "svg"),
         "png": render.rasterised(cache, slide_image_svg(app, record)),
@@ -379,7 +380,7 @@ def write_figure_downloads(app, payload: dict, fig_id: str, page_uri: str) -> di
         name = record.file_name(ext)
         _write_if_changed(outdir / name, data)
         links[DOWNLOAD_KINDS[ext]] = relative_uri(page_uri, f"{FIGURES_DIR}/{name}")
-    return {words: links[words] for words in DOWNLOAD_KINDS.values()}
+    return {words: links[words] for words in DOWNLOAD_KINDS.values() if words in links}
 
 
 def _write_if_changed(path: Path, data: bytes) -> None:

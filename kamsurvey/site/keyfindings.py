@@ -147,7 +147,8 @@ class Resolver:
                 return f"‘{myst(target)}’"
             raise KeyFindingsError(f"{LANDING_PAGE}: role {{{role}}} has no briefing form")
 
-        return APOSTROPHE.sub("\u2019", ROLE.sub(replace, text))  # typographic apostrophes, as on the page
+        # typographic apostrophes in the page's own words, as Sphinx sets them; a glued value is shown as it is
+        return ROLE.sub(replace, APOSTROPHE.sub("\u2019", text))
 
 
 # -- the one-page key findings ----------------------------------------------------------------------------------
