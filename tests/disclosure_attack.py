@@ -23,6 +23,7 @@ import numpy as np
 from kamsurvey.analysis import claims, policy
 from kamsurvey.analysis.published import ALL, ALL_LABEL
 from kamsurvey.data.codebook import Codebook, Question
+from kamsurvey.report.chapter_claims import DIRECTION_ONLY, HOLDS_ANYWAY
 
 MARK = policy.SUPPRESSED_MARK
 PERCENT = re.compile(r"^(-?\d+(?:\.\d+)?)%$")
@@ -32,6 +33,9 @@ TEXT_FIELDS = ("count_text", "share_label", "share_text", "interval")
 AGREEMENT = {"agree": "agree", "neither agree nor disagree": "neutral", "disagree": "disagree"}
 
 Cell = tuple[str, str]  # (option code, group code)
+
+#: verdicts of the reproduction check that say a claim holds, as `claims.HOLDS` does
+HOLDING_VERDICTS = {HOLDS_ANYWAY: claims.HOLDS, DIRECTION_ONLY: claims.HOLDS}
 
 
 @dataclass
@@ -344,7 +348,8 @@ class Reader:
             if claim.question != k.question.id:
                 continue
             source = f"{chapter}: claim {claim_id}"
-            verdict = row["Verdict"]
+            # "holds on any data" and "direction holds; not tested" say that the claim holds, as "holds" does
+            verdict = HOLDING_VERDICTS.get(row["Verdict"], row["Verdict"])
             value = str(row["Computed from this wave"])
             if verdict not in (claims.HOLDS, claims.DOES_NOT_HOLD):
                 if MARK not in value and verdict != claims.CANNOT_COMPUTE:

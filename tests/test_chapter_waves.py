@@ -44,8 +44,18 @@ def test_shares_of_a_question_left_out_are_unavailable_not_zero(ch, glued):
     share = ch.share("bonus_size", ["under_10"])
     assert isinstance(share, Unavailable) and share.base == 0
     ch.glue_share("bonus_under_10", share)
-    assert {k: v for k, v in glued.items()} == {f"bonus_under_10_{form}": NOT_ASKED
-                                                for form in ("pct", "n", "ci", "words", "fraction", "base")}
+    # every form is the marker, the capitalised ones too: a marker never opens a sentence ("[Not asked]"),
+    # and a page that could show it glues whole sentences instead (glue_text)
+    forms = ("pct", "n", "ci", "words", "fraction", "base", "said", "said_cap", "pct_cap", "words_cap", "fraction_cap")
+    assert glued == {f"bonus_under_10_{form}": NOT_ASKED for form in forms}
+
+
+def test_sentences_about_a_question_left_out_are_one_sentence_saying_so(ch, glued):
+    ch.glue_text("bonus_text", ["bonus_size"], lambda: pytest.fail("composed for a question not asked"))
+    assert glued["bonus_text"] == "The 2023 survey did not ask about ‘Bonus as a percentage of salary’."
+    assert ch.sector_sentences([("bonus_test", "a bonus of 40% or more", "bonus_size", ["40_plus"])]) == [
+        "For a bonus of 40% or more, the question was not asked in the 2023 survey, so the sectors cannot be compared"]
+    assert ch.statistics_note([("bonus_test", "a bonus of 40% or more", "bonus_size", ["40_plus"])]) is None
 
 
 def test_a_sector_with_nobody_in_it_gives_no_share(ch, glued):

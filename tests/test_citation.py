@@ -23,8 +23,8 @@ import yaml
 from pybtex.database import parse_string
 
 from book import ROOT
-from kamsurvey.report import citation, citeformats, figures
-from kamsurvey.site import citehtml, sphinx_ext
+from kamsurvey.report import citation, citeformats
+from kamsurvey.site import citehtml, figureblock
 
 AKAM = "AKAM — Association for Key Account Management"
 PHRASE = citation.RECONSTRUCTED
@@ -359,15 +359,17 @@ def test_cite_this_figure_has_both_styles_and_copy_buttons(two_editions):
     assert f'<a class="reference external" href="{html_lib.escape(item["URL"])}">' in block
 
 
-def test_the_citation_takes_the_place_of_the_figure_blocks_own(two_editions):
+def test_the_citation_is_placed_once_in_the_figure_blocks_details(two_editions):
     payload = {"id": "fig-x", "alt": "Bar chart: x", "spec": {}, "title": "T",
                "table": {"columns": ["Option", "Share"], "rows": [["A", "10%"]]}}
-    block = figures.figure_html(payload, svg="<svg></svg>", downloads={"Data (CSV)": "figures/fig-x.csv"},
-                                cite=sphinx_ext.CITE_SLOT, figure_label="Figure 1.1")
     cite = citehtml.figure_cite_html(figure_of(two_editions, two_editions.current), "fig-x")
-    placed = sphinx_ext._with_figure_citation(block, cite)
-    assert sphinx_ext.CITE_SLOT not in placed and placed.count("Cite this figure") == 1 and cite in placed
-    assert placed.endswith("</details></div>") and placed.count("<details") == placed.count("</details>")
+    block = figureblock.figure_block(payload, svgs={"wide": "<svg></svg>", "narrow": "<svg></svg>"},
+                                     downloads={"Data (CSV)": "figures/fig-x.csv"}, cite_html=cite,
+                                     figure_label="Figure 1.1")
+    assert cite not in block.chart and block.details.count(cite) == 1
+    assert block.details.index("kam-downloads") < block.details.index(cite)
+    assert block.details.count("Cite this figure") == 1
+    assert block.details.count("<details") == block.details.count("</details>")
 
 
 # -- reuse terms -------------------------------------------------------------------------------------------
@@ -466,8 +468,14 @@ def check_built_site(site: Path, root: Path) -> None:
     for path in sorted(p for p in site.rglob("*.html") if p.relative_to(site).parts[0] != "_static"):
         text = path.read_text(encoding="utf-8")
         assert f'<p class="kam-reuse">{html_lib.escape(citation.reuse_terms(root))}</p>' in text, path
-        for fig_id in re.findall(r'data-kam-figure="([^"]+)"', text):
-            block = text[text.index(f'data-kam-figure="{fig_id}"'):]
+        starts = [m for m in re.finditer(r'data-kam-figure="([^"]+)"', text)]
+        for match, after in zip(starts, [*starts[1:], None]):
+            fig_id = match.group(1)
+            block = text[match.start():after.start() if after else None]
+            if '<details class="kam-details kam-cite">' not in block:
+                # the landing page's headline chart: the figure again, linked to its chapter, cited there
+                assert 'class="kam-headline' in text[max(0, match.start() - 400):match.start() + 400], fig_id
+                continue
             block = block[block.index('<details class="kam-details kam-cite">'):]
             block = block[:block.index("</details>")]
             plain = html_lib.unescape(re.sub(r"<[^>]+>", " ", block))

@@ -5,7 +5,8 @@ its own wave (`kamsurvey.analysis.claims`). What that proves depends on the wave
 a reconstructed wave was built to satisfy these statements, so "holds" confirms the pipeline,
 not the article; any other wave re-tests the 2022 findings. The table's rows follow the
 article's reading order (`READING_ORDER`), name options by their labels, and say of a statement
-that holds on any data (the ledger's `vacuous`) that it does (`HOLDS_ANYWAY`).
+that holds on any data (the ledger's `vacuous`) that it does (`HOLDS_ANYWAY`), and of a difference between
+the sectors that a reconstructed wave cannot test that only its direction holds (`DIRECTION_ONLY`).
 """
 
 from __future__ import annotations
@@ -26,6 +27,9 @@ CLAIMS_WAVE = ARTICLE_WAVE
 WITHHELD = "withheld"
 #: the verdict shown for a statement that holds on any data (the ledger's `vacuous`): it tests nothing
 HOLDS_ANYWAY = "holds on any data"
+#: the verdict of a difference between pharma and other sectors (the ledger's `test`) in a reconstructed wave: the
+#: split between the sectors is the reconstruction's choice, so only the direction is checked, and nothing tested
+DIRECTION_ONLY = "direction holds; not tested"
 #: The article's statements in the order a reader meets them (its sections in print order, and within a section
 #: the order of its sentences); the ledger groups them by question instead. A statement the ledger adds later and
 #: this list does not name follows, in the ledger's order. tests/test_reproduction_order.py checks it against the
@@ -141,20 +145,22 @@ class ChapterClaims(ChapterData):
 
         Rows in the article's reading order, options by their labels. A claim resting on a withheld
         cell shows neither its value, nor the range its words allow, nor its verdict; a claim that
-        holds on any data (the ledger's `vacuous`) says so in its verdict. Shares are rounded by
+        holds on any data (the ledger's `vacuous`) says so in its verdict, and so does a difference between the
+        sectors that a reconstructed wave does not test (`DIRECTION_ONLY`). Shares are rounded by
         `phrasing.percent`, as on every page.
         """
         rows = []
         for result in self.claim_results().values():
             withheld = result.status == WITHHELD
             vacuous = result.status == claims.HOLDS and result.claim.vacuous
+            untested = result.status == claims.HOLDS and result.claim.test is not None and self.reconstructed
             rows.append({
                 "Section": result.claim.section,
                 "The article's words": result.claim.article_words,
                 "Computed from this wave": (f"{policy.SUPPRESSED_MARK} withheld ({SMALL_CELLS}, or cells that would "
                                             "reveal them)" if withheld else one_rounding(result.value_text) or result.reason),
                 "The words allow": result.allowed_text,
-                "Verdict": HOLDS_ANYWAY if vacuous else result.status,
+                "Verdict": HOLDS_ANYWAY if vacuous else DIRECTION_ONLY if untested else result.status,
             })
         return pd.DataFrame(rows)
 

@@ -19,7 +19,14 @@ it follows that class, so that no form states a reconstruction's choice as a fin
 
 `said` gives the phrase a sentence uses for a share; `glue_share` glues it (`<name>_said`, and
 `<name>_said_cap` to open a sentence) beside the classic forms (`_pct`, `_n`, `_base`, `_ci`,
-`_words`, `_fraction`, each class-aware, and `_cap` forms of those that open sentences).
+`_words`, `_fraction`, each class-aware, and `_cap` forms of those that open sentences). A
+marker is never capitalised: a page that could show one glues whole sentences (`glue_text`),
+composed with `said`, so that whether a phrase opens a sentence is decided where it is written.
+
+Pharma against other sectors: `sector_sentences` words a paragraph's tests in plain English (one
+sentence per test, or one sentence for all when a reconstructed wave cannot test them), and
+`ChapterNotes.statistics_note` puts the statistics of each (`_detail`: difference, interval,
+exact test, and that they assume a random sample) in a note the reader opens only if they want it.
 """
 
 from __future__ import annotations
@@ -235,7 +242,8 @@ class ChapterGlue(ChapterData):
                                    **known.as_meaning()}
         said = self.said(proportion, article=article, detail=detail)
         _glue(f"{name}_said", said)
-        _glue(f"{name}_said_cap", phrasing.capitalise(said))
+        # a marker ("[not asked]") is never a sentence's opening words: its _cap form is the marker itself
+        _glue(f"{name}_said_cap", said if said.startswith("[") else phrasing.capitalise(said))
         if isinstance(proportion, Withheld):
             for form in ("pct", "n", "ci", "words", "fraction", "pct_cap", "words_cap", "fraction_cap"):
                 _glue(f"{name}_{form}", proportion.why)
@@ -302,52 +310,52 @@ class ChapterGlue(ChapterData):
         whether a difference of this size can be told apart from chance with groups this small.
 
         `_summary` is the plain-English sentence for the text, `_detail` the statistics for a note
-        beside it. Shares resting on cells under `policy.MIN_CELL` respondents are not printed
-        (small-base policy); in a reconstructed wave, where the split is the reconstruction's
-        choice, nothing is tested and the shares are said as the article allows.
+        beside it (`ChapterNotes.statistics_note`). Shares resting on cells under `policy.MIN_CELL`
+        respondents are not printed (small-base policy); in a reconstructed wave, where the split is
+        the reconstruction's choice, nothing is tested and the shares are said as the article allows.
         """
-        codes = list(codes)
+        comparison, parts = self.sector_test_parts(name, question_id, codes)
+        _glue_parts(name, parts)
+        return comparison
+
+    def sector_test_parts(self, name: str, question_id: str, codes: Iterable[str]) -> tuple[Comparison, dict]:
+        """What `glue_sector_test` glues, by key suffix (`pharma_pct`, `verdict`, `summary`, `detail`, ...), and
+        `tested`: whether a difference was shown and tested (a sentence then gives both shares)."""
+        return self._sector_test(name, question_id, list(codes))
+
+    def _sector_test(self, name: str, question_id: str, codes: list[str]) -> tuple[Comparison, dict]:
         comparison = self.sector_comparison(question_id, codes)
         pharma, other = comparison.first, comparison.second
         if self.unavailable(question_id, SECTOR) or not pharma.base or not other.base:
-            self._glue_sector_untestable(name, question_id, codes, pharma, other)
-            return comparison
+            return comparison, self._sector_untestable(name, question_id, codes, pharma, other)
         known = self.comparison_known(question_id, codes)
         self.meanings[name] = {"kind": "sector_test", "question": question_id, "codes": codes, **known.as_meaning()}
+        parts: dict = {}
         if note := self.breakdown_note(question_id):
             for label, proportion in (("pharma", pharma), ("other", other)):
-                _glue(f"{name}_{label}_pct", policy.SUPPRESSED_MARK)
-                _glue(f"{name}_{label}_base", int(proportion.base))
-            self._glue_sector_not_shown(name, f"the figures are {note}, so they are not tested",
-                                        f"the figures by sector are {note}, so the difference is not shown or tested")
-            return comparison
+                parts[f"{label}_pct"] = policy.SUPPRESSED_MARK
+                parts[f"{label}_base"] = int(proportion.base)
+            return comparison, {**parts, **_not_shown(f"the figures are {note}, so they are not tested",
+                                                      f"the figures by sector are {note}, so the difference is "
+                                                      "not shown or tested")}
         withheld = self.reveals_suppressed(question_id, codes)
         if known.reconstructed and not withheld:
-            for label in ("pharma", "other"):
+            for label, proportion in (("pharma", pharma), ("other", other)):
                 share_known = self.provenance.share(question_id, codes, label)
-                base_known = self.base_known(question_id, label)
-                shown = (phrasing.percent(comparison.first.share if label == "pharma" else comparison.second.share)
-                         if not share_known.reconstructed else self._unpublished(share_known, None, phrasing.unpublished_share))
-                _glue(f"{name}_{label}_pct", shown)
-                _glue(f"{name}_{label}_base", self._count_words((pharma if label == "pharma" else other).base, base_known))
-            self._glue_sector_not_shown(name, SPLIT_NOT_PUBLISHED, f"not tested: {SPLIT_NOT_PUBLISHED}")
-            return comparison
+                parts[f"{label}_pct"] = (phrasing.percent(proportion.share) if not share_known.reconstructed
+                                         else self._unpublished(share_known, None, phrasing.unpublished_share))
+                parts[f"{label}_base"] = self._count_words(proportion.base, self.base_known(question_id, label))
+            return comparison, {**parts, **_not_shown(SPLIT_NOT_PUBLISHED, f"not tested: {SPLIT_NOT_PUBLISHED}")}
         for label, proportion in (("pharma", pharma), ("other", other)):
-            _glue(f"{name}_{label}_pct", policy.SUPPRESSED_MARK if withheld else phrasing.percent(proportion.share))
-            _glue(f"{name}_{label}_base", int(proportion.base))
+            parts[f"{label}_pct"] = policy.SUPPRESSED_MARK if withheld else phrasing.percent(proportion.share)
+            parts[f"{label}_base"] = int(proportion.base)
         if withheld:
-            self._glue_sector_not_shown(
-                name,
+            return comparison, {**parts, **_not_shown(
                 f"the figures would reveal {SMALL_CELLS}, so they are withheld and not tested",
                 f"the figures by sector are withheld, since they would reveal {SMALL_CELLS}, so the difference is "
-                "not shown or tested",
-            )
-            return comparison
+                "not shown or tested")}
         low, high = comparison.interval
-        _glue(f"{name}_diff", phrasing.points(comparison.difference, signed=True))
-        _glue(f"{name}_diff_ci", f"{phrasing.points(low, signed=True)} to {phrasing.points(high, signed=True)}")
         p_text = f"p = {comparison.p_value:.2f}" if comparison.p_value >= 0.01 else "p < 0.01"
-        _glue(f"{name}_p", p_text)
         direction = phrasing.compare_words(comparison.difference, None, higher="higher in pharma", lower="lower in pharma")
         if phrasing.direction_words(comparison.difference) == "the same":
             verdict = "about the same in both, in this sample"
@@ -356,25 +364,68 @@ class ChapterGlue(ChapterData):
         else:
             verdict = (f"{direction} in this sample, but a difference this size could easily arise by chance "
                        "with groups of this size, so the data neither confirms nor rules it out")
-        _glue(f"{name}_verdict", verdict)
-        _glue(f"{name}_summary",
-              f"{phrasing.percent(pharma.share)} in pharma against {phrasing.percent(other.share)} in other sectors: "
-              f"{verdict}")
-        _glue(f"{name}_detail",
-              f"The difference is {phrasing.points(comparison.difference, signed=True)}; a "
-              f"{phrasing.percent(CONFIDENCE)} interval for it runs from {phrasing.points(low, signed=True)} to "
-              f"{phrasing.points(high, signed=True)}, and an exact test of no difference gives {p_text} (assuming "
-              "a random sample; this one is self-selected).")
-        return comparison
+        shares = f"{phrasing.percent(pharma.share)} in pharma against {phrasing.percent(other.share)} in other sectors"
+        return comparison, {
+            **parts, "tested": True,
+            "diff": phrasing.points(comparison.difference, signed=True),
+            "diff_ci": f"{phrasing.points(low, signed=True)} to {phrasing.points(high, signed=True)}",
+            "p": p_text, "verdict": verdict, "summary": f"{shares}: {verdict}",
+            "detail": (f"The difference is {phrasing.points(comparison.difference, signed=True)}; a "
+                       f"{phrasing.percent(CONFIDENCE)} interval for it runs from {phrasing.points(low, signed=True)} "
+                       f"to {phrasing.points(high, signed=True)}, and an exact test of no difference gives {p_text} "
+                       "(assuming a random sample; this one is self-selected)."),
+            "shares": shares,
+        }
 
-    def _glue_sector_untestable(self, name: str, question_id: str, codes: list[str], pharma: Proportion,
-                                other: Proportion) -> None:
+    def sector_sentences(self, tests: Iterable[tuple[str, str, str, Iterable[str]]]) -> list[str]:
+        """The sentences of a paragraph on pharma against other sectors: `tests` are (name, what, question, codes),
+        `what` naming the share in words ("reward calculated on sales"). Each test's keys are glued as by
+        `glue_sector_test` (call it once per chapter, for a `glue_text` paragraph).
+
+        A tested share gets one sentence ("For reward calculated on sales, the share (65% in pharma against 70% in
+        other sectors) is lower in pharma in this sample, but ..."), with the sizes of the groups said once before
+        them; in a reconstructed wave, where the split between the sectors is the reconstruction's choice, one
+        sentence says that nothing is tested (not the same sentence for each share).
+        """
+        tests = list(tests)
+        found = [(what, self.sector_test_parts(name, question, codes)) for name, what, question, codes in tests]
+        for (name, *_), (_, (_, parts)) in zip(tests, found):
+            _glue_parts(name, parts)  # the numbers the words give, under the test's keys, for an audit of the page
+        if any(parts.get("verdict") == SPLIT_NOT_PUBLISHED for _, (_, parts) in found):
+            return ["This edition does not test these differences: the article gives no figures by sector for them, "
+                    "and the split between pharma and other sectors in this edition's data is the reconstruction's "
+                    "choice, so a test would only test that choice"]
+        text = []
+        tested = [(what, comparison, parts) for what, (comparison, parts) in found if parts.get("tested")]
+        if tested:
+            comparison = tested[0][1]
+            text.append(f"With {comparison.first.base} respondents in pharma and {comparison.second.base} in other "
+                        "sectors, a difference has to be large to stand out from chance")
+        for what, (comparison, parts) in found:
+            if parts.get("tested"):
+                text.append(f"For {what}, the share ({parts['shares']}) is {parts['verdict']}")
+            else:
+                text.append(f"For {what}, {parts['verdict']}")
+        return text
+
+    def sector_details(self, tests: Iterable[tuple[str, str, str, Iterable[str]]]) -> list[str]:
+        """The statistics of each share `sector_sentences` tested, as "For <what>: <detail>" (none untested)."""
+        details = []
+        for name, what, question, codes in tests:
+            _, parts = self.sector_test_parts(name, question, codes)
+            if parts.get("tested"):
+                details.append(f"For {what}: {parts['detail'][0].lower()}{parts['detail'][1:]}")
+        return details
+
+    def _sector_untestable(self, name: str, question_id: str, codes: list[str], pharma: Proportion,
+                           other: Proportion) -> dict:
         """Every key of a sector test, when this wave cannot compare the sectors (and says why).
 
         The sector that has respondents still shows its share, unless it rests on a withheld cell.
         """
         marker = self.unavailable(question_id, SECTOR)
         empty = [label for label, p in (("pharma", pharma), ("other sectors", other)) if not p.base]
+        parts: dict = {}
         for label, proportion in (("pharma", pharma), ("other", other)):
             if marker or not proportion.base:
                 shown = marker or NO_RESPONDENTS
@@ -387,8 +438,8 @@ class ChapterGlue(ChapterData):
                 self.meanings[f"{name}_{label}"] = {"kind": "share", "question": question_id, "codes": codes,
                                                     "group": label, "percent_of": tabulate.RESPONDENTS,
                                                     **known.as_meaning()}
-            _glue(f"{name}_{label}_pct", shown)
-            _glue(f"{name}_{label}_base", marker or int(proportion.base))
+            parts[f"{label}_pct"] = shown
+            parts[f"{label}_base"] = marker or int(proportion.base)
         if not self.asked(question_id):
             why = f"the question was not asked in the {self.meta.wave} survey"
         elif not self.asked(SECTOR):
@@ -397,14 +448,17 @@ class ChapterGlue(ChapterData):
             why = f"nobody answered the question in the {self.meta.wave} survey"
         else:
             why = f"no respondent in {phrasing.list_words(empty)} answered it in the {self.meta.wave} survey"
-        self._glue_sector_not_shown(name, f"{why}, so the sectors cannot be compared",
-                                    f"not available: {why}, so the sectors cannot be compared")
+        return {**parts, **_not_shown(f"{why}, so the sectors cannot be compared",
+                                      f"not available: {why}, so the sectors cannot be compared")}
 
-    @staticmethod
-    def _glue_sector_not_shown(name: str, verdict: str, summary: str) -> None:
-        """The keys of a sector test that has no difference to show: `not shown` for the numbers, then the words."""
-        for part in ("diff", "diff_ci", "p"):
-            _glue(f"{name}_{part}", "not shown")
-        _glue(f"{name}_verdict", verdict)
-        _glue(f"{name}_summary", summary)
-        _glue(f"{name}_detail", phrasing.sentences([summary]))
+
+def _glue_parts(name: str, parts: dict) -> None:
+    for key, value in parts.items():
+        if key not in ("tested", "shares"):
+            _glue(f"{name}_{key}", value)
+
+
+def _not_shown(verdict: str, summary: str) -> dict:
+    """The keys of a sector test that has no difference to show: `not shown` for the numbers, then the words."""
+    return {"diff": "not shown", "diff_ci": "not shown", "p": "not shown", "verdict": verdict, "summary": summary,
+            "detail": phrasing.sentences([summary])}

@@ -50,18 +50,18 @@ class ChapterNotes(ChapterClaims):
             "",
             "What this means for readers:",
             "",
-            "- every figure the article publishes is reproduced exactly; the "
+            "- Every figure the article publishes is reproduced exactly; the "
             "{doc}`reproduction check </chapters/reproduction-check>` confirms that the rebuilt data satisfies "
             "each of the article's statements (which it was built to do: it is a check of the book, not of the "
             "article);",
-            "- everything the article does not publish is a choice made to fit it, not a finding: the split "
+            "- Everything the article does not publish is a choice made to fit it, not a finding: the split "
             "between pharma and other sectors, how answers to one question relate to answers to another, "
             "and the options marked *reconstructed* in the {doc}`questionnaire </chapters/questionnaire>`;",
-            "- so the text states a number only where the article publishes it. Where the article gives words "
+            "- So the text states a number only where the article publishes it. Where the article gives words "
             "instead (‘nearly 60%’, ‘most’), the text quotes them; where it gives nothing, the text says so, "
             "with the range of values any data consistent with the article allows. The charts, their data "
             "tables and downloads mark every number the article does not publish, with the same range;",
-            "- intervals and tests describe what the article's numbers can support at this sample size; "
+            "- Intervals and tests describe what the article's numbers can support at this sample size; "
             "they do not add information about the real respondents, and nothing that rests on the split "
             "between the sectors is tested.",
             "",
@@ -88,7 +88,10 @@ class ChapterNotes(ChapterClaims):
         """A chapter's last line: the notebook that computes it, at the book's repository (from _config.yml)."""
         if not _PATH.fullmatch(notebook) or ".." in notebook:
             raise ValueError(f"not a notebook path of the book: {notebook!r}")
-        config = yaml.safe_load((self.data_dir.parent / "_config.yml").read_text(encoding="utf-8")) or {}
+        config_file = self.data_dir.parent / "_config.yml"
+        if not config_file.is_file():
+            return None  # a data folder outside a book (a test's copy of the data): no book repository to link to
+        config = yaml.safe_load(config_file.read_text(encoding="utf-8")) or {}
         repository = config.get("repository") or {}
         url, branch = str(repository.get("url", "")).rstrip("/"), str(repository.get("branch", "main"))
         folder = str(repository.get("path_to_book") or "").strip("/")
@@ -130,6 +133,15 @@ class ChapterNotes(ChapterClaims):
         table = trend.option_changes(question, self.codebook, self.frame, previous.responses,
                                      wave=wave, previous_wave=previous.meta.wave)
         return _markdown([trendnotes.change_markdown(question, table)])
+
+    def statistics_note(self, tests):
+        """The statistics behind a paragraph of `sector_sentences` (the same `tests`), in a note the reader opens
+        only if they want it; None when nothing was tested (a reconstructed wave, a question left out)."""
+        details = self.sector_details(tests)
+        if not details:
+            return None
+        return _markdown([":::{admonition} The statistics behind these comparisons", ":class: dropdown", "",
+                          *[f"- {myst(detail)}" for detail in details], ":::"])
 
     def comparison_note(self):
         """For the methodology: how this wave is compared with the previous one, and which questions cannot be."""
@@ -173,14 +185,16 @@ class ChapterNotes(ChapterClaims):
         failing = [results[cid] for cid in claim_ids if results[cid].status != claims.HOLDS]
         if not failing:
             return None
-        lines = [f":::{{admonition}} The {CLAIMS_WAVE} article's finding, re-tested on the {myst(self.meta.wave)} survey",
-                 ":class: warning", ""]
+        title = (f"The {CLAIMS_WAVE} article's finding, re-tested on the {myst(self.meta.wave)} survey" if self.later_wave
+                 else "The article's statement, as this edition can show it")
+        lines = [f":::{{admonition}} {title}", ":class: warning", ""]
         for result in failing:
             words = myst(result.claim.article_words)
             if result.status == claims.DOES_NOT_HOLD:
-                lines.append(f"- *‘{words}’* no longer holds: {myst(result.value_text)} "
-                             f"(the article's words allow {myst(result.allowed_text)}).")
+                # a ranking's words name the options they allow: the range would repeat them
+                allowed = "" if result.claim.measure == "rank" else f" (the article's words allow {myst(result.allowed_text)})"
+                lines.append(f"- The statement *‘{words}’* no longer holds: {myst(result.value_text)}{allowed}.")
             else:
-                lines.append(f"- *‘{words}’* cannot be re-tested: {myst(result.reason)}.")
+                lines.append(f"- The statement *‘{words}’* cannot be re-tested: {myst(result.reason)}.")
         lines.append(":::")
         return _markdown(lines)

@@ -38,7 +38,7 @@ import yaml
 from kamsurvey.data.dates import long_date, parse_date
 from kamsurvey.data.editions import current_edition, editions_up_to, load_editions
 from kamsurvey.data.waves import read_meta
-from kamsurvey.report import citeformats
+from kamsurvey.report import citeformats, phrasing
 
 CFF_FILE = "CITATION.cff"
 CONFIG_FILE = "_config.yml"
@@ -70,6 +70,8 @@ class EditionRecord:
     reconstructed: bool
     url: str
     current: bool
+    #: the fieldwork in the house style of the pages ("between July and September 2022"); "" if not known
+    fieldwork_between: str = ""
 
     @property
     def label(self) -> str:
@@ -122,6 +124,7 @@ def load_citation(root: str | Path) -> Citation:
             wave=edition.wave, title=edition.title, survey=meta.title, fieldwork=meta.fieldwork, n=meta.n,
             published=meta.published, reconstructed=meta.reconstructed, url=edition_url(site_url, edition.wave),
             current=edition.wave == latest,
+            fieldwork_between=phrasing.date_span(meta.fieldwork_start, meta.fieldwork_end),
         ))
     released = cff.get("date-released")
     return Citation(
@@ -361,8 +364,10 @@ def editions_list_html(records: list[EditionRecord], wave: str) -> str:
     for record in editions_up_to(records, wave):
         date = f", published {record.published.isoformat()}" if record.published else ""
         this = " (this edition)" if record.wave == str(wave) else ""
+        answered = (f" who answered {html.escape(record.fieldwork_between)}" if record.fieldwork_between
+                    else f", {html.escape(record.fieldwork)}")
         items.append(f'<li><a href="{html.escape(record.url)}">{html.escape(record.title)}</a>{this}: '
-                     f"{record.n:,} respondents, {html.escape(record.fieldwork)}{date}</li>")
+                     f"{record.n:,} respondents{answered}{date}</li>")
     return '<ul id="kam-editions-list" class="kam-editions">\n' + "\n".join(items) + "\n</ul>"
 
 

@@ -203,9 +203,10 @@ def downsides(ch) -> Finding:
     top = ranked[0]
     if ch.rank_known("downsides", [top]).reconstructed and pair_known:
         pair = [c for c in question.codes() if c in ranked[:2]]  # the article's order: it ranks them together
-        return Finding(_downside_headline(ch, pair), phrasing.sentences([f"Top of the list are {_quoted_labels(ch, pair)}"]))
+        return Finding(_downside_headline(ch, pair),
+                       phrasing.sentences([f"The downsides named most often are {_quoted_labels(ch, pair)}"]))
     share = ch.plain(ch.share("downsides", [top]))
-    text = f"‘{question.label(top)}’ tops the list" + (f" ({share} of respondents)" if share else "")
+    text = f"‘{question.label(top)}’ tops the list of downsides" + (f" ({share} of respondents)" if share else "")
     if len(ranked) > 1:
         second = ch.plain(ch.share("downsides", [ranked[1]]))
         text += f", ahead of ‘{question.label(ranked[1])}’" + (f" ({second})" if second else "")
@@ -230,12 +231,90 @@ def key_findings(ch) -> dict[str, Finding]:
             "kf_rewards": rewards(ch), "kf_downsides": downsides(ch)}
 
 
+def conclusions(ch) -> dict[str, str]:
+    """The evidence in this wave's data for each of the article's six conclusions, by the name it is glued under.
+
+    The conclusions themselves are the article's words (the page quotes them); the evidence is this wave's, in
+    sentences chosen by the data like the key findings', numbers said as the wave knows them.
+    """
+    return {"conc_sales": sales(ch).text, "conc_bonus": _bonus_evidence(ch), "conc_balance": _balance_evidence(ch),
+            "conc_positioning": _positioning_evidence(ch), "conc_distinct": _distinct_evidence(ch),
+            "conc_recognition": _recognition_evidence(ch)}
+
+
+def _bonus_evidence(ch) -> str:
+    parts = [rewards(ch).text]
+    if not ch.unavailable("downsides"):
+        parts.append(downsides(ch).text)
+    return " ".join(parts)
+
+
+def _balance_evidence(ch) -> str:
+    return " ".join(finding.text for finding in (reflects(ch), should_include(ch)))
+
+
+def _positioning_evidence(ch) -> str:
+    """Rewarded on sales (salespeople) or on the company's results (the management team), as far as the wave knows."""
+    if missing := _not_asked(ch, "reward_basis"):
+        return missing.text
+    on_sales = ch.share("reward_basis", ["sales"])
+    company_share = ch.share("reward_basis", ["company_performance"])
+    company = ch.plain(company_share)
+    text = f"{ch.said(on_sales, article='two thirds')} have their reward calculated on sales"
+    if company is not None:
+        text += f", against {company} on the company's overall results"
+    elif isinstance(company_share, Withheld) or not company_share.base:
+        text += ("; how many are rewarded on the company's overall results is withheld to protect small groups of "
+                 "respondents" if isinstance(company_share, Withheld) else "")
+    else:
+        text += f"; {ch.the_article} gives no figure for the company's overall results"
+    return phrasing.sentences([text])
+
+
+def _distinct_evidence(ch) -> str:
+    """How many get a bonus of 40% or more, which the article calls more commonly a model for salespeople."""
+    if missing := _not_asked(ch, "bonus_size"):
+        return missing.text
+    top = ch.share("bonus_size", ["40_plus"])
+    return phrasing.sentences([
+        f"Of those with a cash bonus, {ch.said(top, article='the few', detail='fraction')} receive a bonus of "
+        f"{ch.question('bonus_size').label('40_plus')} of salary, which {ch.the_article} calls "
+        f"{'' if ch.later_wave else 'more commonly '}a model for salespeople"])
+
+
+def _recognition_evidence(ch) -> str:
+    if missing := _not_asked(ch, "rewarded_with"):
+        return missing.text
+    recognition = ch.plain(ch.share("rewarded_with", ["recognition"]))
+    cash = ch.said(ch.share("rewarded_with", ["bonus_cash"]), article="nearly three-quarters")
+    if recognition is None:
+        return phrasing.sentences([f"{cash} are rewarded with bonus cash; {ch.the_article} gives no figure for "
+                                   "recognition"])
+    return phrasing.sentences([f"Only {recognition} report being rewarded with recognition, against {cash} with "
+                               "bonus cash"])
+
+
 def glue_findings(ch, found: dict[str, Finding]) -> None:
-    """Glue each finding's headline (`<name>_head`) and text (`<name>_text`), and record what they are."""
+    """Glue each finding's headline (`<name>_head`) and text (`<name>_text`, its last full stop left for the page
+    to place after a figure reference), and record what they are."""
     for name, finding in found.items():
         ch.meanings[name] = {"kind": "finding"}
         ch.glue(f"{name}_head", finding.headline)
-        ch.glue(f"{name}_text", finding.text)
+        ch.glue(f"{name}_text", _open(finding.text))
+
+
+def glue_conclusions(ch, found: dict[str, str]) -> None:
+    """Glue each conclusion's evidence (`<name>`, open like a finding's text)."""
+    for name, text in found.items():
+        ch.meanings[name] = {"kind": "finding"}
+        ch.glue(name, _open(text))
+
+
+def _open(text: str) -> str:
+    """The text without its last full stop (inside a closing quote too), for the page to end the sentence."""
+    if text.endswith(".’"):
+        return text[:-2] + "’"
+    return text[:-1] if text.endswith(".") else text
 
 
 def describe(found: dict[str, Any]) -> str:
