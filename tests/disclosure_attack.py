@@ -350,7 +350,7 @@ class Reader:
             source = f"{chapter}: claim {claim_id}"
             # "holds on any data" and "direction holds; not tested" say that the claim holds, as "holds" does
             verdict = HOLDING_VERDICTS.get(row["Verdict"], row["Verdict"])
-            value = str(row["Computed from this wave"])
+            value = str(row["In this edition's data"])
             if verdict not in (claims.HOLDS, claims.DOES_NOT_HOLD):
                 if MARK not in value and verdict != claims.CANNOT_COMPUTE:
                     k.leaks.append(f"{source}: verdict {verdict!r} with value {value!r}")

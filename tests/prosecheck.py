@@ -12,11 +12,15 @@ from pathlib import Path
 
 from bs4 import BeautifulSoup
 
+from kamsurvey.report.chapter_data import NO_RANK, NO_RESPONDENTS, NOT_ASKED
+
 #: not prose: figure blocks (their captions, data tables, cite notes), tables, code, navigation, the claims table
 NOT_PROSE = ("figure", "table", "pre", "code", "nav", "details", "#kam-editions-list", ".kam-figure", ".kam-headline", ".toctree-wrapper",
              ".kam-claims-table", ".bd-sidebar", ".bd-header", "footer", ".prev-next-area", ".cell_output table")
 MONTHS = "January|February|March|April|May|June|July|August|September|October|November|December"
-PLACEHOLDERS = re.compile(r"\[(?:not asked|no respondents|none|Not asked)\]|\bnan\b|\bNaN\b|\bNone\b(?=[.,;:)]|$)|\bn/a\b")
+#: the markers a glued value falls back on, as the package defines them (any case), and what pandas prints for nothing
+PLACEHOLDERS = re.compile("|".join(re.escape(marker) for marker in (NOT_ASKED, NO_RESPONDENTS, NO_RANK))
+                          + r"|\bnan\b|\bNone\b(?=[.,;:)]|$)|\bn/a\b", re.IGNORECASE)
 DOUBLED = re.compile(r"\b([A-Za-z]+)\s+\1\b", re.IGNORECASE)
 MONTH_SPAN = re.compile(rf"\b({MONTHS})\s*[–—-]\s*({MONTHS})\b|\bbetween ({MONTHS})[–—-]")
 # a sentence's end, then its next word: abbreviations ("e.g.", "i.e.") are not ends, nor the end of a sentence quoted
@@ -101,7 +105,10 @@ def problems(pages: list[Path]) -> list[str]:
     checks = {"lower-case start": lowercase_starts, "doubled word": doubled_words, "placeholder": placeholders,
               "repeated phrase": repeated_phrases, "date style": off_style_dates}
     for page in pages:
-        for block in prose_blocks(page):
+        blocks = prose_blocks(page)
+        if not blocks:  # a selector that removed everything would pass every check
+            found.append(f"{page.name}: no prose found")
+        for block in blocks:
             for name, check in checks.items():
                 found += [f"{page.name}: {name}: {passage}" for passage in check(block)]
     return found

@@ -340,7 +340,7 @@ def test_tooltip_shows_option_count_percentage_base_and_interval_and_what_the_ar
             assert fields["In the article"] == "published"
             assert fields["95% interval"].endswith("%") and "–" in fields["95% interval"]
         else:
-            assert re.fullmatch(r"not published; any value from \d+% to \d+% fits the article", fields["In the article"])
+            assert re.fullmatch(r"exact value not published; any value from \d+% to \d+% fits the article", fields["In the article"])
             assert fields["95% interval"] == "none: not published"  # no interval drawn around it, nor given
         seen.add(fields["Option"])
     assert len(seen) == 2

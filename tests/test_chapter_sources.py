@@ -57,3 +57,12 @@ def test_figures_are_numbered_and_referenced(document):
         assert key == name and name.startswith("fig-"), f"{document}: figure {key!r} must be named like its key, fig-…"
         assert f"{{numref}}`{name}`" in source, f"{document}: figure {name} is never referenced with {{numref}}"
     assert not re.search(r"(chart|figure|graph) (below|above)", source, re.IGNORECASE), f"{document}: say 'Figure n', not 'the chart below'"
+
+
+def test_a_statement_that_cannot_be_re_tested_is_quoted_without_its_brackets_and_with_paired_quotes():
+    from kamsurvey import Chapter
+
+    ch = Chapter.load(wave="2022", data_dir=str(ROOT / "data"))
+    note = ch.article_check("reward_basis_sales_most_common", "bonus_20_plus_fewer_in_pharma").data
+    assert "*‘fewer in pharma’*" in note and "‘\\\\(" not in note
+    assert "*‘the response is overwhelmingly “sales”’*" in note

@@ -67,7 +67,10 @@ def test_multi_select_bars_say_what_the_percentage_is_of(codebook, frame):
     assert " ".join(top) == question.wording
     assert any("n = 112" in line for line in sub)
     assert any("more than 100%" in line for line in sub)
-    assert " ".join(bottom).startswith("Source: AKAM survey of key account managers, July–September 2022 (n = 112).")
+    # the fieldwork dated in the one phrasing the prose uses (issue 16 item 1)
+    assert " ".join(bottom).startswith("Source: AKAM survey of key account managers, answered between July and "
+                                       "September 2022 (n = 112).")
+    assert "July–September" not in " ".join(bottom)
     assert "reconstructed" in " ".join(bottom)
 
 

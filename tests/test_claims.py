@@ -331,3 +331,17 @@ def test_a_duplicate_id_raises(tmp_path, codebook):
 def test_a_good_entry_loads(codebook):
     claim = claim_from_mapping(GOOD, codebook)
     assert claim.options == ("sales",) and claim.allowed.max == 0.6
+
+
+def test_the_reproduction_check_gives_a_sentence_once_and_names_its_column_plainly():
+    from kamsurvey import Chapter
+    from kamsurvey.report.chapter_claims import IN_THIS_EDITION, SAME_STATEMENT
+
+    ch = Chapter.load(wave="2022", data_dir=str(DATA))
+    table = ch.claims_table()
+    assert IN_THIS_EDITION == "In this edition's data" and IN_THIS_EDITION in table.columns
+    words = list(table["The article's words"])
+    assert SAME_STATEMENT in words
+    assert all(a != b for a, b in zip(words, words[1:]) if a != SAME_STATEMENT)
+    ledger_words = [r.claim.article_words for r in ch.claim_results().values()]
+    assert all(shown == SAME_STATEMENT or shown == own for shown, own in zip(words, ledger_words))

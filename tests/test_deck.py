@@ -44,7 +44,7 @@ def content(figures: int = 3, findings: int = 5, caveat: str | None = "Responden
               Run(").")] for i in range(1, findings + 1)]
     return deck.DeckContent(
         title="Rewarding KAM performance: survey findings", edition="2022 edition: the 2022 survey",
-        facts="Fieldwork July–September 2022 · 112 respondents · Published 26 November 2026", caveat=caveat,
+        facts="Answered between July and September 2022 · 112 respondents · Published 26 November 2026", caveat=caveat,
         url="https://x.org/e/2022/", publisher="AKAM", findings=items, figures=slides,
         sources=[("The article", "Woodburn, D. (2022)."), ("This edition", "AKAM (2026).")],
         reuse="© AKAM. Figures may be quoted with attribution.", published=PUBLISHED, keywords=("rewards",))
@@ -56,6 +56,14 @@ def opened(data: bytes):
 
 def texts(slide) -> str:
     return " ".join(shape.text_frame.text for shape in slide.shapes if shape.has_text_frame)
+
+
+def test_the_title_slide_dates_the_fieldwork_as_the_prose_does():
+    """One phrasing of the fieldwork across prose, figures and the deck (issue 16 item 1)."""
+    edition = citation.load_citation(ROOT).edition("2022")
+    facts = kit._facts(edition)
+    assert facts[0] == "Answered " + edition.fieldwork_between and edition.fieldwork_between.startswith("between ")
+    assert "–" not in facts[0]
 
 
 def test_the_deck_is_16_9_with_a_slide_for_each_part():
@@ -71,7 +79,7 @@ def test_the_deck_is_16_9_with_a_slide_for_each_part():
 def test_the_title_slide_names_edition_fieldwork_n_date_and_the_caveat():
     first = opened(deck.make_deck(content())).slides[0]
     words = texts(first)
-    for expected in ("2022 edition", "Fieldwork July–September 2022", "112 respondents", "Published 26 November 2026",
+    for expected in ("2022 edition", "Answered between July and September 2022", "112 respondents", "Published 26 November 2026",
                      "Respondent-level data reconstructed from the published article", "https://x.org/e/2022/"):
         assert expected in words, expected
     plain = texts(opened(deck.make_deck(content(caveat=None))).slides[0])

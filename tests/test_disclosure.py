@@ -183,7 +183,7 @@ def test_figure_5_3_cells_are_not_recovered(found_2022):
 def test_a_verdict_resting_on_a_withheld_cell_is_withheld(edition_2022):
     rows = dict(edition_2022[CLAIMS_CHAPTER].claims)
     row = rows["bonus_40_plus_virtually_none_pharma"]
-    assert row["Verdict"] == "withheld" and MARK in row["Computed from this wave"] and row["The words allow"] == MARK
+    assert row["Verdict"] == "withheld" and MARK in row["In this edition's data"] and row["The words allow"] == MARK
     # visible cells keep their verdict: in this reconstructed wave, the direction only (the split is not tested)
     assert rows["bonus_10_to_20_more_in_pharma"]["Verdict"] == DIRECTION_ONLY
 

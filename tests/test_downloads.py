@@ -16,7 +16,7 @@ import nbformat
 import pytest
 
 from book import ROOT
-from kamsurvey.report import citation, figures
+from kamsurvey.report import citation, citeformats, figures
 from kamsurvey.site import downloads, render
 from kamsurvey.site.zipped import fixed_zip, refixed
 
@@ -101,7 +101,33 @@ def test_a_withheld_cell_is_a_caveat(payloads, book):
     payload["table"] = {"columns": ["Option", "Count"], "rows": [["Sales", 66], ["Other", downloads.SUPPRESSED_MARK]]}
     record = record_of(payload, book)
     caveats = downloads.caveats(record, book, book.edition(payload["wave"]))
-    assert any(c.startswith(f"{downloads.SUPPRESSED_MARK}: withheld") for c in caveats)
+    assert any(c.startswith(f"{downloads.SUPPRESSED_MARK}: withheld because fewer than") for c in caveats)
+    assert not any("small-base" in c for c in caveats)  # plain words for readers, not the policy's name
+
+
+def test_a_diagram_carries_no_data_caveat(payloads, book):
+    """Figure 7.1 draws the article's argument: its reference, note and slide carry no caveat about data."""
+    diagram = payloads["fig-spectrum"]
+    assert diagram["kind"] == figures.DIAGRAM
+    edition = book.edition(diagram["wave"])
+    assert edition.reconstructed
+    record = record_of(diagram, book, label="Figure 7.1")
+    item = downloads.figure_item(record, book, edition)
+    for style in ("apa", "harvard-cite-them-right"):
+        assert citation.RECONSTRUCTED not in citeformats.text(item, style).lower(), style
+    assert "medium" not in item and item["note"].startswith("Figure 7.1 of the ")
+    assert downloads.caveats(record, book, edition) == []
+    about = downloads.about_text(record, book=book, edition=edition, question=None, reuse="Reuse terms.")
+    assert citation.RECONSTRUCTED not in about.lower()
+    data = downloads.figure_item(record_of(payloads["fig-most-important"], book), book, edition)
+    assert data["medium"] == citation.RECONSTRUCTED  # a chart of the data keeps it
+
+
+def test_the_edition_line_dates_the_fieldwork_as_the_prose_does(book):
+    edition = book.edition("2022")
+    line = downloads.edition_line(edition)
+    assert f"answered {edition.fieldwork_between}," in line and edition.fieldwork_between.startswith("between ")
+    assert edition.fieldwork not in line  # not the 'July–September 2022' form
 
 
 def test_the_slide_image_draws_number_edition_publisher_and_address_around_the_chart(payloads, book, tmp_path):

@@ -345,3 +345,9 @@ def test_sentence_from_words_reads_like_the_article():
     sentence = f"{capitalise(share_words(share))} reported bonus cash ({percent(share)})."
     assert sentence == "Nearly three quarters reported bonus cash (73%)."
     assert not math.isnan(share)
+
+
+def test_a_quotation_inside_the_article_s_words_takes_double_quotes_and_apostrophes_stay():
+    assert phrasing.quoted("the response is overwhelmingly ‘sales’") == "‘the response is overwhelmingly “sales”’"
+    assert phrasing.quoted("‘Doesn’t recognise the customer’s point of view’ and more") == (
+        "‘“Doesn’t recognise the customer’s point of view” and more’")

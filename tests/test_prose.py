@@ -145,7 +145,7 @@ def synthetic_site(tmp_path_factory) -> Path:
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
     out = book.parent / "out"
     build = subprocess.run([str(Path(sys.executable).parent / "jupyter-book"), "build", str(book), "--path-output",
-                            str(out), "--keep-going"], capture_output=True, text=True, env=_env("2023"))
+                            str(out), "-W", "-n", "--keep-going"], capture_output=True, text=True, env=_env("2023"))
     assert build.returncode == 0, build.stdout[-3000:] + build.stderr[-3000:]
     return out / "_build" / "html"
 
@@ -168,3 +168,20 @@ def test_a_wave_of_original_answers_carries_no_mark_of_a_reconstruction(syntheti
     assert marked == []
     intro = " ".join(prosecheck.prose_blocks(synthetic_site / "chapters" / "introduction.html"))
     assert "between March and May 2023" in intro
+
+def test_the_conclusions_given_in_the_article_s_words_are_its_words():
+    from conftest import ARTICLE
+
+    def normalised(text: str) -> str:
+        text = text.translate(str.maketrans({"’": "'", "‘": "'", "–": "-", "—": "-"}))
+        return " ".join(text.replace("- ", "").split()).casefold()
+
+    article = next(path for path in ARTICLE if path.exists()).read_text(encoding="utf-8")
+    page = markdown_sources()["chapters/conclusions"]
+    bold = [" ".join(item.split()) for item in re.findall(r"^\d\. \*\*(.+?)\*\*", page, re.M | re.S)]
+    assert len(bold) == 6
+    missing = [item for item in bold if normalised(item) not in normalised(article)]
+    assert not missing, f"not the article's words: {missing}"
+    # nothing between a conclusion and its evidence passes as the article's words unless attributed
+    after = re.findall(r"^\d\. \*\*.+?\*\*\s*(.{0,30})", page, re.M | re.S)
+    assert all(text.startswith(("{glue:text}", "In the article's reading")) for text in after), after

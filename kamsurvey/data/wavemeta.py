@@ -60,16 +60,6 @@ class WaveMeta:
         """'July–September 2022': how the article dates its fieldwork."""
         return _month_range(self.fieldwork_start, self.fieldwork_end)
 
-    def source_line(self, base: int | None = None) -> str:
-        """The line under every chart: survey, fieldwork, base, and whether the data is reconstructed."""
-        parts = [f"Source: {self.source}, {self.fieldwork}"]
-        if base is not None:
-            parts[0] += f" (n = {base})"
-        parts[0] += "."
-        if self.reconstructed:
-            parts.append("Respondent-level data reconstructed from the published article.")
-        return " ".join(parts)
-
 
 def _date(value: object) -> dt.date:
     try:

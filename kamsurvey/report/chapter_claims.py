@@ -149,19 +149,22 @@ class ChapterClaims(ChapterData):
         sectors that a reconstructed wave does not test (`DIRECTION_ONLY`). Shares are rounded by
         `phrasing.percent`, as on every page.
         """
-        rows = []
+        rows, previous_words = [], None
         for result in self.claim_results().values():
             withheld = result.status == WITHHELD
             vacuous = result.status == claims.HOLDS and result.claim.vacuous
             untested = result.status == claims.HOLDS and result.claim.test is not None and self.reconstructed
             rows.append({
                 "Section": result.claim.section,
-                "The article's words": result.claim.article_words,
-                "Computed from this wave": (f"{policy.SUPPRESSED_MARK} withheld ({SMALL_CELLS}, or cells that would "
+                # several claims read from one sentence: the words once, then "(same statement)"
+                "The article's words": (SAME_STATEMENT if result.claim.article_words == previous_words
+                                        else result.claim.article_words),
+                IN_THIS_EDITION: (f"{policy.SUPPRESSED_MARK} withheld ({SMALL_CELLS}, or cells that would "
                                             "reveal them)" if withheld else one_rounding(result.value_text) or result.reason),
                 "The words allow": result.allowed_text,
                 "Verdict": HOLDS_ANYWAY if vacuous else DIRECTION_ONLY if untested else result.status,
             })
+            previous_words = result.claim.article_words
         return pd.DataFrame(rows)
 
     def check_scope(self) -> str:
@@ -174,6 +177,12 @@ class ChapterClaims(ChapterData):
         return (f"Each statement of the {ARTICLE_WAVE} article is re-tested on the answers to the {self.meta.wave} survey: "
                 "‘holds’ means those answers bear it out. A statement about a difference between pharma and other "
                 "sectors holds only where the difference is larger than chance alone would easily produce.")
+
+
+#: the reproduction check's column of values computed from the edition's data
+IN_THIS_EDITION = "In this edition's data"
+#: the words of a row read from the same sentence of the article as the row above
+SAME_STATEMENT = "(same statement)"
 
 
 def _selectors(claim: claims.Claim) -> dict:

@@ -120,12 +120,23 @@ class ChapterFigures(ChapterData):
             spec=draw(charts.WIDE).to_dict(),
             spec_narrow=draw(charts.NARROW).to_dict(),
             table=figures.display_table(table) if figure_kind != figures.DIAGRAM else {"columns": [], "rows": []},
-            alt=figures.describe(kind, title, base, table, question=wording, notes=notes),
+            alt=figures.describe(kind, title, base, table, question=wording, notes=notes,
+                                 in_words=question is not None and self._said_in_words(question)),
             **self._wave_fields(),
             question=question,
             wording=wording,
             kind=figure_kind,
         )
+
+    def _said_in_words(self, question_id: str) -> bool:
+        """Does the article say anything of the question's numbers (in any published group), if only in words?"""
+        return any(self.shows_findings(question_id, group.code) for group in self.published(question_id).groups)
+
+    def _classed(self, question_id: str, table: pd.DataFrame) -> pd.DataFrame:
+        """The view with its base's class, so that no interval is drawn around a share of an unpublished base."""
+        if not self.reconstructed or not len(table):
+            return table
+        return marks.with_base_class(table, lambda group: self.base_known(question_id, group).cls)
 
     def _no_data(self, question_id: str, *, by_sector: bool = False) -> str | None:
         """Why a figure of this question has nothing to draw in this wave (None: it has)."""
@@ -145,8 +156,8 @@ class ChapterFigures(ChapterData):
         return figures.Figure(
             id=fig_id,
             title=title,
-            spec=charts.notice(title, reason, self.meta.source_line(), layout=charts.WIDE).to_dict(),
-            spec_narrow=charts.notice(title, reason, self.meta.source_line(), layout=charts.NARROW).to_dict(),
+            spec=charts.notice(title, reason, charts.source_line(self.meta), layout=charts.WIDE).to_dict(),
+            spec_narrow=charts.notice(title, reason, charts.source_line(self.meta), layout=charts.NARROW).to_dict(),
             table={"columns": ["Note"], "rows": [[reason]]},
             alt=f"{reason} Question: {title}",
             **self._wave_fields(),
@@ -251,7 +262,7 @@ class ChapterFigures(ChapterData):
         if reason := self._no_data(question_id):
             return self.unavailable_figure(fig_id, question_id, reason)
         question = self.question(question_id)
-        table = self.table(question_id, percent_of=percent_of)
+        table = self._classed(question_id, self.table(question_id, percent_of=percent_of))
         groups = dict(self.codebook.groups) if grouped else None
         title = self.top_title(question_id, table)
         notes = () if self.shows_findings(question_id) else (marks.NOT_A_FINDING,)
@@ -271,11 +282,11 @@ class ChapterFigures(ChapterData):
         if reason := self._no_data(question_id):
             return self.unavailable_figure(fig_id, question_id, reason)
         question = self.question(question_id)
-        rows = [(ALL_LABEL, ALL, self.table(question_id))]
+        rows = [(ALL_LABEL, ALL, self._classed(question_id, self.table(question_id)))]
         note = self.breakdown_note(question_id) if self.asked(SECTOR) else None
         if note is None and self.asked(SECTOR):
             for option in self.question(SECTOR).options:
-                table = self.table(question_id, within={SECTOR: option.code})
+                table = self._classed(question_id, self.table(question_id, within={SECTOR: option.code}))
                 if table.attrs["respondents"]:  # a sector nobody in this wave belongs to has no row
                     rows.append((option.label, option.code, table))
         sides = {side: question.codes_in_group(side) for side in ("agree", "disagree")}
@@ -307,7 +318,7 @@ class ChapterFigures(ChapterData):
         if note := self.breakdown_note(question_id):
             return self.unavailable_figure(fig_id, question_id, phrasing.capitalise(note) + ".")
         question = self.question(question_id)
-        table = self.sector_breakdown(question_id, percent_of=percent_of)
+        table = self._classed(question_id, self.sector_breakdown(question_id, percent_of=percent_of))
         overall = self.table(question_id, percent_of=percent_of)
         order = charts.bar_order(overall, sort=sort)
         groups = list(dict.fromkeys(table["group_code"]))

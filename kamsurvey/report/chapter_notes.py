@@ -189,7 +189,9 @@ class ChapterNotes(ChapterClaims):
                  else "The article's statement, as this edition can show it")
         lines = [f":::{{admonition}} {title}", ":class: warning", ""]
         for result in failing:
-            words = myst(result.claim.article_words)
+            words = phrasing.quoted(result.claim.article_words.removeprefix("(").removesuffix(")")
+                                    if result.claim.article_words.startswith("(") else result.claim.article_words)
+            words = myst(words[1:-1])  # the words inside the quotes (inner quotes made double), escaped
             if result.status == claims.DOES_NOT_HOLD:
                 # a ranking's words name the options they allow: the range would repeat them
                 allowed = "" if result.claim.measure == "rank" else f" (the article's words allow {myst(result.allowed_text)})"

@@ -34,13 +34,13 @@ from typing import Sequence
 import altair as alt
 import pandas as pd
 
-from kamsurvey.analysis.policy import MIN_BASE, MIN_CELL, SUPPRESSED_MARK, is_low_base
+from kamsurvey.analysis.policy import MIN_BASE, SUPPRESSED_MARK, is_low_base
 from kamsurvey.analysis.stats import CONFIDENCE
 from kamsurvey.analysis.tabulate import MENTIONS, RESPONDENTS
 from kamsurvey.data.codebook import Question
 from kamsurvey.data.wavemeta import WaveMeta
 from kamsurvey.report import marks
-from kamsurvey.report.phrasing import percent
+from kamsurvey.report.phrasing import date_span, percent
 
 FONT = "DejaVu Sans, Verdana, Arial, sans-serif"
 TEXT_COLOUR = "#1a1a1a"
@@ -49,8 +49,8 @@ MUTED_COLOUR = "#4d4d4d"
 LEVEL = percent(CONFIDENCE)
 INTERVAL_NOTE = f"Lines: {LEVEL} intervals, which assume a random sample; this sample is self-selected."
 # the same, where some numbers are not published by the article and so have no interval drawn
-INTERVAL_NOTE_PUBLISHED_ONLY = (f"Lines: {LEVEL} intervals, on published numbers only; they assume a random sample, "
-                                "and this sample is self-selected.")
+INTERVAL_NOTE_PUBLISHED_ONLY = (f"Lines: {LEVEL} intervals, only where the article publishes the number and its "
+                                "base; they assume a random sample, and this sample is self-selected.")
 
 # Okabe & Ito (2008) colour-blind-safe palette (the names other modules use).
 BLUE, ORANGE, SKY, GREEN, VERMILLION, PURPLE, GREY, YELLOW = (
@@ -225,7 +225,7 @@ def _cell_fields(row, *, intervals: bool) -> dict:
     }
     cls = marks.cell_class(row)
     if intervals:
-        drawn = share is not None and not marks.is_marked(row)  # no interval around a number the article did not publish
+        drawn = share is not None and marks.has_interval(row)  # none unless share, count and base are published
         fields.update(
             ci_low=round(float(row.ci_low), 6) if drawn else None,
             ci_high=round(float(row.ci_high), 6) if drawn else None,
@@ -241,8 +241,18 @@ def _cell_fields(row, *, intervals: bool) -> dict:
 
 def withheld_note(*, listed_after: bool = False) -> str:
     """What the mark stands for, under every chart that shows it (and, for sorted bars, where withheld ones go)."""
-    note = f"{SUPPRESSED_MARK} = withheld: fewer than {MIN_CELL} respondents, or a figure that would reveal one"
+    note = f"{SUPPRESSED_MARK} = {marks.WITHHELD_WORDS}"
     return note + ("; withheld options are listed after the others." if listed_after else ".")
+
+
+def source_line(meta: WaveMeta, base: int | None = None) -> str:
+    """The line under every chart: survey, fieldwork dated as the prose dates it (`phrasing.date_span`), base, and
+    whether the data is reconstructed."""
+    line = f"Source: {meta.source}, answered {date_span(meta.fieldwork_start, meta.fieldwork_end)}"
+    line += (f" (n = {base})." if base is not None else ".")
+    if meta.reconstructed:
+        line += " Respondent-level data reconstructed from the published article."
+    return line
 
 
 def bar_order(table: pd.DataFrame, *, sort: bool) -> list[str]:
@@ -393,7 +403,7 @@ def interval_notes(records: Sequence[dict]) -> list[str]:
     mentions; a wave whose numbers are all the reconstruction's choice)."""
     if not any(r.get("ci_low") is not None for r in records):
         return []
-    marked = any(r.get("provenance") == marks.RECONSTRUCTED for r in records)
+    marked = any(r.get("interval") == marks.NO_INTERVAL for r in records)
     return [INTERVAL_NOTE_PUBLISHED_ONLY if marked else INTERVAL_NOTE]
 
 
@@ -460,7 +470,7 @@ def option_bars(
         total = records[0]["base"] if records else 0
         lines[1] = base_note(base_n)[:-1] + f"; {total:,} mentions."
     lines += interval_notes(records) + _notes_of(records, listed_after=sort) + list(notes)
-    return _finish(chart, title or question.wording, lines, meta.source_line(base_n), layout)
+    return _finish(chart, title or question.wording, lines, source_line(meta, base_n), layout)
 
 
 def _share_of(shares: dict[str, float], codes: Sequence[str]) -> float:
@@ -590,7 +600,7 @@ def likert_bars(
     if any(r["count"] is None for r in records):
         lines.append(withheld_note()[:-1] + "; the row's other segments close up towards the middle.")
     lines += list(notes)
-    return _finish(chart, title or question.wording, lines, meta.source_line(total_base), layout)
+    return _finish(chart, title or question.wording, lines, source_line(meta, total_base), layout)
 
 
 def group_comparison_bars(
@@ -652,7 +662,7 @@ def group_comparison_bars(
         percent_of_note(percent_of, question.is_multi),
     ]
     lines += interval_notes(records) + _notes_of(records) + list(notes)
-    return _finish(chart, title or question.wording, lines, meta.source_line(total), layout)
+    return _finish(chart, title or question.wording, lines, source_line(meta, total), layout)
 
 
 def spectrum_diagram(ends: Sequence[dict], *, title: str, source: str, layout: Layout = WIDE) -> alt.TopLevelMixin:

@@ -51,8 +51,9 @@ AGREEMENT_GROUPS = {"agree": "agree", "neutral": "neither agree nor disagree", "
 INTERVAL_NOTE = (f"The {percent(CONFIDENCE)} intervals assume a random sample; this sample is self-selected, "
                  "so they understate the uncertainty.")
 #: the same, where the numbers the article did not publish have none (`marks.NO_INTERVAL`)
-INTERVAL_NOTE_PUBLISHED_ONLY = (f"The {percent(CONFIDENCE)} intervals (given for published numbers only) assume a "
-                                "random sample; this sample is self-selected, so they understate the uncertainty.")
+INTERVAL_NOTE_PUBLISHED_ONLY = (f"The {percent(CONFIDENCE)} intervals (given only where the article publishes the "
+                                "number and its base) assume a random sample; this sample is self-selected, so they "
+                                "understate the uncertainty.")
 
 
 def _cell(column: str, value: Any, suppressed: bool) -> Any:
@@ -115,9 +116,9 @@ def display_table(table: pd.DataFrame) -> dict:
     marked = pd.Series(False, index=table.index)
     if marks.has_classes(table):
         table["article"] = [marks.class_words(row) for row in table.itertuples(index=False)]
-        marked = pd.Series([marks.is_marked(row) for row in table.itertuples(index=False)], index=table.index)
+        marked = pd.Series([not marks.has_interval(row) for row in table.itertuples(index=False)], index=table.index)
         for column in ("ci_low", "ci_high"):
-            if column in table.columns:  # no interval around a number the article did not publish
+            if column in table.columns:  # no interval unless the share, its count and its base are published
                 table[column] = table[column].astype(object).where(~marked, None)
     columns = [c for c in DISPLAY_COLUMNS if c in table.columns]
     if "group_label" in columns and "row" in columns:
@@ -205,11 +206,12 @@ def _net_agreement(table: pd.DataFrame) -> str | None:
     return ", ".join(parts)
 
 
-def _unpublished(table: pd.DataFrame) -> str | None:
+def _unpublished(table: pd.DataFrame, in_words: bool) -> str | None:
     """The sentence naming what the article did not publish, for a wave whose numbers have a class.
 
     It stands before the numbers (each one it names is marked there), so that a reader hears
-    which are the reconstruction's before hearing them.
+    which are the reconstruction's before hearing them. `in_words`: the article says something of
+    them in words (`marks.unpublished_sentence`).
     """
     if not marks.has_classes(table):
         return None
@@ -217,21 +219,17 @@ def _unpublished(table: pd.DataFrame) -> str | None:
     marked = [row for row in shown.itertuples(index=False) if marks.is_marked(row)]
     if not marked:
         return "Every number in this chart is published by the article."
-    if len(marked) == len(shown):
-        return ("None of these numbers is published by the article: each is the reconstruction's choice, drawn pale "
-                "(the data table gives the range of each that fits the article).")
     by = "group_label" if "group_label" in table.columns else "row" if "row" in table.columns else None
     names = []
     for row in marked:
         name = str(row.label) if by is None else f"{row.label} ({getattr(row, by)})"
         if name not in names:
             names.append(name)
-    return ("Not published by the article, and drawn pale (each is the reconstruction's choice; the data table "
-            f"gives the range that fits the article): {'; '.join(names)}.")
+    return marks.unpublished_sentence(all_marked=len(marked) == len(shown), in_words=in_words, names=names)
 
 
 def describe(kind: str, title: str, base: int | None, table: pd.DataFrame, *, top: int = 3,
-             question: str | None = None, notes: tuple[str, ...] = ()) -> str:
+             question: str | None = None, notes: tuple[str, ...] = (), in_words: bool = False) -> str:
     """Alt text from the data: what the chart is, its finding, its question and base, and what it shows.
 
     - bars: the `top` largest options with their shares (of respondents, or of mentions);
@@ -241,13 +239,13 @@ def describe(kind: str, title: str, base: int | None, table: pd.DataFrame, *, to
     Withheld cells (small-base policy) are never named with a number, nor added into one, nor
     ranked; the text then says what the mark stands for. In a wave whose numbers have a class, a
     sentence before the base names the numbers the article did not publish (`notes` adds others,
-    e.g. that a breakdown is not a finding).
+    e.g. that a breakdown is not a finding; `in_words`: the article gives some of the numbers in words).
     """
     parts = [f"{kind}: {_sentence(title)}"]
     if question:
         parts.append(f"Question: {_sentence(question)}")
     parts += [_sentence(note) for note in notes]
-    if (unpublished := _unpublished(table)) is not None:
+    if (unpublished := _unpublished(table, in_words)) is not None:
         parts.append(unpublished)
     mentions = _is_mentions(table)
     if base is not None:
@@ -272,7 +270,7 @@ def describe(kind: str, title: str, base: int | None, table: pd.DataFrame, *, to
             summaries.append(f"{label}: {net if net else _leaders(rows, min(top, 2))[0]}")
         parts.append("; ".join(summaries) + ".")
     if _withheld(table).any():
-        parts.append(f"{SUPPRESSED_MARK}: withheld under the small-base policy.")
+        parts.append(f"{SUPPRESSED_MARK}: {marks.WITHHELD_WORDS}.")
     return " ".join(parts)
 
 

@@ -99,6 +99,35 @@ def sales(ch) -> Finding:
     return Finding(headline, phrasing.sentences(text))
 
 
+#: "much starker": the financial share of the most important factor is at least this multiple of the share that
+#: sales and customer profitability make of all the bases of assessment mentioned
+STARKER = 1.5
+#: the financial bases the article counts in "one third" of the mentions
+_BASIS_FINANCIAL = ["sales", "customer_profitability"]
+
+
+def starker(ch) -> bool:
+    """Is the emphasis on financial results much starker when one factor is asked for than across every basis named?
+    By the numbers: the most important factor's financial share (its low end, where reconstructed) is at least
+    `STARKER` times the financial share of the bases mentioned (its high end: where reconstructed with no stored
+    range, the most the article's "one third" allows, and only if that claim holds as the book shows it)."""
+    if ch.unavailable("most_important") or ch.unavailable("assessment_basis"):
+        return False
+    important = ch.share("most_important", ch.question("most_important").codes_in_group("financial"))
+    basis = ch.mention_share("assessment_basis", _BASIS_FINANCIAL)
+    if isinstance(basis, Withheld) or not basis.base:
+        return False
+    if ch.plain(basis) is not None:
+        basis_high = basis.share
+    elif getattr(basis, "known", None) is not None and basis.known.has_range:
+        basis_high = float(basis.known.high)
+    elif holds(ch, "assessment_financial_one_third"):
+        basis_high = ch.claim_results()["assessment_financial_one_third"].claim.allowed.max
+    else:
+        return False
+    return at_least(ch, important, STARKER * basis_high)
+
+
 def should_include(ch) -> Finding:
     """What should be assessed: first factor, and whether any financial outcome is among the five named most often."""
     if missing := _not_asked(ch, "should_include"):
@@ -122,36 +151,37 @@ def should_include(ch) -> Finding:
             text += f": the first comes only {phrasing.ordinal(best[1])}"
     else:
         best = ch.best_rank("should_include", financial, percent_of=tabulate.MENTIONS)
-        if best is not None:
+        if best is not None and not ch.rank_known("should_include", financial).reconstructed:
             text += (f", and a financial outcome, {question.label(best[0]).lower()}, comes "
                      f"{phrasing.ordinal(best[1])}")
     return Finding(headline, phrasing.sentences([text]))
 
 
 def reflects(ch) -> Finding:
-    """Whether the approach reflects the job: split, most agree, most disagree, or many undecided."""
+    """Whether the approach reflects the job: most agree or most disagree (a majority is checked first, so 60%
+    against 30% is not "split"), else split, else many undecided."""
     if missing := _not_asked(ch, "reflects_job"):
         return missing
     question = ch.question("reflects_job")
     agree = ch.share("reflects_job", question.codes_in_group("agree"))
     disagree = ch.share("reflects_job", question.codes_in_group("disagree"))
     shown = [p for p in (agree, disagree) if not isinstance(p, Withheld)]
-    if at_least(ch, agree, SPLIT) and at_least(ch, disagree, SPLIT):
-        headline = "Opinion is split on whether the approach fits the job."
-    elif at_least(ch, agree, DOMINANT, strictly=True):
+    if at_least(ch, agree, DOMINANT, strictly=True):
         headline = "Most say their organisation's approach fits the job."
     elif at_least(ch, disagree, DOMINANT, strictly=True):
         headline = "Most say their organisation's approach does not fit the job."
+    elif at_least(ch, agree, SPLIT) and at_least(ch, disagree, SPLIT):
+        headline = "Opinion is split on whether the approach fits the job."
     elif len(shown) < 2:
         headline = "Views differ on whether their organisation's approach fits the job."
     else:
         headline = "Many are undecided whether their organisation's approach fits the job."
     parts = []
     if agree in shown:
-        parts.append(f"{ch.said(agree, article='half')} agree that their organisation's approach reflects their job")
+        parts.append(f"{ch.said(agree, article='half')} agree")
     if disagree in shown:
-        parts.append(f"{ch.said(disagree, article='a third')} disagree" + ("" if parts else " that it reflects their job"))
-    text = [" and ".join(parts)] if parts else []
+        parts.append(f"{ch.said(disagree, article='a third')} disagree")
+    text = [f"Asked whether their organisation's approach reflects their job, {' and '.join(parts)}"] if parts else []
     if len(shown) < 2:
         text.append(f"the {'shares' if not shown else 'other share'} {'are' if not shown else 'is'} withheld to protect "
                     "small groups of respondents")
@@ -159,14 +189,19 @@ def reflects(ch) -> Finding:
 
 
 def rewards(ch) -> Finding:
-    """How rewards are calculated and paid: cash for sales, or whichever of the two still holds."""
+    """How rewards are calculated and paid: "mostly cash for sales" only when both come first and each is named by at
+    least `DOMINANT` (over the whole range, in a reconstructed wave), else whichever of the two still holds."""
     asked = [q for q in ("reward_basis", "rewarded_with") if not ch.unavailable(q)]
     if not asked:
         return _not_asked(ch, "reward_basis", "rewarded_with")
     on_sales = "reward_basis" in asked and first(ch, "reward_basis", "sales")
     cash = "rewarded_with" in asked and first(ch, "rewarded_with", "bonus_cash")
-    if on_sales and cash:
+    mostly = (on_sales and cash and at_least(ch, ch.share("reward_basis", ["sales"]), DOMINANT)
+              and at_least(ch, ch.share("rewarded_with", ["bonus_cash"]), DOMINANT))
+    if mostly:
         headline = "Rewards are mostly cash for sales."
+    elif on_sales and cash:
+        headline = "A cash bonus is the most common reward, and sales the most common basis for it."
     elif cash:
         headline = "A cash bonus is the most common reward."
     elif on_sales:
@@ -176,11 +211,11 @@ def rewards(ch) -> Finding:
                     if ch.later_wave else "Rewards are not mostly cash for sales.")
     text = []
     if "reward_basis" in asked:
-        text.append(f"{ch.said(ch.share('reward_basis', ['sales']), article='two thirds')} have their reward "
-                    "calculated on sales")
+        text.append(share_clause(ch, ch.share("reward_basis", ["sales"]), "two thirds",
+                                 "have their reward calculated on sales", "for {}, the reward is calculated on sales"))
     if "rewarded_with" in asked:
-        cash_words = (f"{ch.said(ch.share('rewarded_with', ['bonus_cash']), article='nearly three-quarters')} are "
-                      "rewarded with a cash bonus")
+        cash_words = share_clause(ch, ch.share("rewarded_with", ["bonus_cash"]), "nearly three-quarters",
+                          "are rewarded with a cash bonus", "a cash bonus is the reward of {}")
         recognition = ch.plain(ch.share("rewarded_with", ["recognition"]))
         if recognition is not None:
             cash_words += f", against {recognition} with recognition"
@@ -189,6 +224,17 @@ def rewards(ch) -> Finding:
     if len(asked) < 2:
         text.append(ch.not_asked_sentence(*[q for q in ("reward_basis", "rewarded_with") if q not in asked]))
     return Finding(headline, phrasing.sentences(text))
+
+
+def share_clause(ch, proportion: Proportion, article: str, verb: str, quoted: str, *, detail: str = "pct") -> str:
+    """A clause saying how many `verb`, worded so that the article's quoted words never open a sentence (a capital
+    inside the quote would misquote it) and a withheld share is said as withheld, never as a broken noun phrase:
+    "59% `verb`"; `quoted` with the article's words in place of `{}`; "how many `verb` is withheld to protect
+    small groups of respondents"."""
+    if isinstance(proportion, Withheld):
+        return f"how many {verb} is withheld to protect small groups of respondents"
+    words = ch.said(proportion, article=article, detail=detail)
+    return quoted.format(words) if words.startswith("‘") else f"{words} {verb}"
 
 
 def downsides(ch) -> Finding:
@@ -201,9 +247,13 @@ def downsides(ch) -> Finding:
         return Finding("No downside stands out.", "No downside can be ranked first in this survey.")
     pair_known = holds(ch, "downsides_top_two")
     top = ranked[0]
-    if ch.rank_known("downsides", [top]).reconstructed and pair_known:
+    if ch.rank_known("downsides", [top]).reconstructed:
+        if not pair_known:  # the first is the reconstruction's choice: no rank is a finding
+            return Finding("Key account managers name several downsides.",
+                           "Which downside is named most often is not published, so this edition "
+                           "ranks none of them.")
         pair = [c for c in question.codes() if c in ranked[:2]]  # the article's order: it ranks them together
-        return Finding(_downside_headline(ch, pair),
+        return Finding(_downside_headline(ch, pair, published_pair=True),
                        phrasing.sentences([f"The downsides named most often are {_quoted_labels(ch, pair)}"]))
     share = ch.plain(ch.share("downsides", [top]))
     text = f"‘{question.label(top)}’ tops the list of downsides" + (f" ({share} of respondents)" if share else "")
@@ -213,9 +263,16 @@ def downsides(ch) -> Finding:
     return Finding(_downside_headline(ch, [top]), phrasing.sentences([text]))
 
 
-def _downside_headline(ch, top: list[str]) -> str:
-    """The lead of the downsides finding: the article's first concern if it is (among) the top, else the top one."""
-    if "overemphasises_sales" in top:
+#: "the approach is seen to" have a downside: first, and named by at least this share
+SEEN_BY = 0.25
+
+
+def _downside_headline(ch, top: list[str], *, published_pair: bool = False) -> str:
+    """The lead of the downsides finding: the article's first concern if it is (among) the top and named by at least
+    `SEEN_BY` (in a reconstructed wave whose share is not published: the article's own top pair), else the top one."""
+    share = ch.share("downsides", ["overemphasises_sales"])
+    seen = at_least(ch, share, SEEN_BY) or (published_pair and ch.plain(share) is None)
+    if "overemphasises_sales" in top and seen:
         return "The approach is seen to overemphasise short-term sales."
     return f"‘{ch.question('downsides').label(top[0])}’ is the downside named most often."
 
@@ -260,7 +317,8 @@ def _positioning_evidence(ch) -> str:
     on_sales = ch.share("reward_basis", ["sales"])
     company_share = ch.share("reward_basis", ["company_performance"])
     company = ch.plain(company_share)
-    text = f"{ch.said(on_sales, article='two thirds')} have their reward calculated on sales"
+    text = share_clause(ch, on_sales, "two thirds", "have their reward calculated on sales",
+                "for {}, the reward is calculated on sales")
     if company is not None:
         text += f", against {company} on the company's overall results"
     elif isinstance(company_share, Withheld) or not company_share.base:
@@ -272,26 +330,50 @@ def _positioning_evidence(ch) -> str:
 
 
 def _distinct_evidence(ch) -> str:
-    """How many get a bonus of 40% or more, which the article calls more commonly a model for salespeople."""
+    """How many get a bonus of 40% or more, which the article calls more commonly a model for salespeople. A
+    reconstructed share is the article's whole phrase (its base is its own), a withheld one is said as withheld."""
     if missing := _not_asked(ch, "bonus_size"):
         return missing.text
     top = ch.share("bonus_size", ["40_plus"])
-    return phrasing.sentences([
-        f"Of those with a cash bonus, {ch.said(top, article='the few', detail='fraction')} receive a bonus of "
-        f"{ch.question('bonus_size').label('40_plus')} of salary, which {ch.the_article} calls "
-        f"{'' if ch.later_wave else 'more commonly '}a model for salespeople"])
+    band = ch.question("bonus_size").label("40_plus")
+    model = f"{'' if ch.later_wave else 'more commonly '}a model for salespeople"
+    if isinstance(top, Withheld):
+        return phrasing.sentences([f"How many of those with a cash bonus receive a bonus of {band} of salary, which "
+                                   f"{ch.the_article} calls {model}, is withheld to protect small groups of "
+                                   "respondents"])
+    words = ch.said(top, article="the few who receive 40%+ bonus on sales", detail="fraction")
+    if words.startswith("‘"):
+        return phrasing.sentences([f"{ch.the_article} speaks of {words}, which it calls {model}"])
+    return phrasing.sentences([f"{words} of those with a cash bonus receive a bonus of {band} of salary, which "
+                               f"{ch.the_article} calls {model}"])
+
+
+#: "only" so many are rewarded with recognition: fewer than this fraction of those rewarded with bonus cash
+FEW_BESIDE = 0.5
 
 
 def _recognition_evidence(ch) -> str:
+    """Recognition against bonus cash, compared as the numbers fall ("only" where recognition is far behind)."""
     if missing := _not_asked(ch, "rewarded_with"):
         return missing.text
-    recognition = ch.plain(ch.share("rewarded_with", ["recognition"]))
-    cash = ch.said(ch.share("rewarded_with", ["bonus_cash"]), article="nearly three-quarters")
+    recognition_share = ch.share("rewarded_with", ["recognition"])
+    cash_share = ch.share("rewarded_with", ["bonus_cash"])
+    recognition = ch.plain(recognition_share)
+    cash = share_clause(ch, cash_share, "nearly three-quarters", "are rewarded with bonus cash",
+                "bonus cash is the reward of {}")
     if recognition is None:
-        return phrasing.sentences([f"{cash} are rewarded with bonus cash; {ch.the_article} gives no figure for "
-                                   "recognition"])
-    return phrasing.sentences([f"Only {recognition} report being rewarded with recognition, against {cash} with "
-                               "bonus cash"])
+        why = ("how many with recognition is withheld to protect small groups of respondents"
+               if isinstance(recognition_share, Withheld) else f"{ch.the_article} gives no figure for recognition")
+        return phrasing.sentences([f"{cash}; {why}"])
+    rewarded = f"{recognition} report being rewarded with recognition"
+    if ch.plain(cash_share) is None:
+        return phrasing.sentences([f"{rewarded}; {cash}"])
+    cash_pct = ch.plain(cash_share)
+    if recognition_share.share > cash_share.share:
+        return phrasing.sentences([f"{rewarded}, more than the {cash_pct} rewarded with bonus cash"])
+    if recognition_share.share < FEW_BESIDE * cash_share.share:
+        return phrasing.sentences([f"only {rewarded}, against {cash_pct} with bonus cash"])
+    return phrasing.sentences([f"{rewarded}, against {cash_pct} with bonus cash"])
 
 
 def glue_findings(ch, found: dict[str, Finding]) -> None:

@@ -34,6 +34,7 @@ is always consistent, and 0.7449 and 0.7451 (74% and 75%) get the same words.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, localcontext
 from fractions import Fraction
@@ -478,9 +479,14 @@ def sentences(parts: Iterable[str]) -> str:
 # -- what the article does not pin down ------------------------------------------------------
 
 
+#: a quotation inside the words quoted: ‘ … ’ whose closing quote is not an apostrophe (Doesn’t)
+_INNER_QUOTE = re.compile(r"‘([^‘]*?)’(?![A-Za-z])")
+
+
 def quoted(words: str) -> str:
-    """The article's own words, in the typographic quotes the book uses for them: ‘nearly 60%’."""
-    return f"‘{words}’"
+    """The article's own words, in the typographic quotes the book uses for them: ‘nearly 60%’. A quotation inside
+    them takes double quotes (‘the response is overwhelmingly “sales”’), so that the quotes still pair up."""
+    return "‘" + _INNER_QUOTE.sub(r"“\1”", words) + "’"
 
 
 def share_range(low: Any, high: Any) -> str:

@@ -57,7 +57,7 @@ class SlideFigure:
 class DeckContent:
     title: str
     edition: str  # "2022 edition: AKAM performance and rewards survey 2022"
-    facts: str  # "Fieldwork July–September 2022 · 112 respondents · published 26 November 2026"
+    facts: str  # "Answered between July and September 2022 · 112 respondents · Published 26 November 2026"
     caveat: str | None  # the reconstruction caveat, where it applies
     url: str  # the edition's permanent address
     publisher: str

@@ -38,7 +38,7 @@ from sphinx.util.osutil import relative_uri
 
 from kamsurvey.analysis.policy import SUPPRESSED_MARK
 from kamsurvey.data.codebook import Codebook, load_codebook
-from kamsurvey.report import citation, citeformats, figures
+from kamsurvey.report import citation, citeformats, figures, marks
 from kamsurvey.report.charts import FONT, MUTED_COLOUR, TEXT_COLOUR
 from kamsurvey.report.literal import html
 from kamsurvey.site import render
@@ -140,22 +140,50 @@ def withheld(payload: dict) -> bool:
     return any(cell == SUPPRESSED_MARK for row in payload["table"]["rows"] for cell in row)
 
 
+def is_diagram(payload: dict) -> bool:
+    """Does the figure draw the article's argument rather than survey data (no numbers, so no data caveat)?"""
+    return payload.get("kind") == figures.DIAGRAM
+
+
+def figure_item(record: FigureRecord, book: citation.Citation, edition: citation.EditionRecord) -> dict:
+    """The figure's reference (`citation.figure_item`), without the data caveat for a diagram: no data behind it."""
+    return cite_item(book, edition, record.payload, label=record.label, title=record.title, url=record.url,
+                     fig_id=record.fig_id)
+
+
+def cite_item(book: citation.Citation, edition: citation.EditionRecord, payload: dict, *, label: str, title: str,
+              url: str, fig_id: str) -> dict:
+    """`citation.figure_item`; for a diagram, without what it says of where the edition's numbers come from."""
+    item = citation.figure_item(book, edition, label=label, title=title, url=url, fig_id=fig_id)
+    if is_diagram(payload):
+        item.pop("medium", None)
+        item["note"] = item["note"].removesuffix(" " + citation.provenance(book, edition))
+    return item
+
+
 def caveats(record: FigureRecord, book: citation.Citation, edition: citation.EditionRecord) -> list[str]:
-    """What a reader of the numbers must know: reconstructed data, withheld cells, a question not asked."""
+    """What a reader of the numbers must know: reconstructed data, withheld cells, a question not asked (a diagram
+    has no numbers, so no data caveat)."""
     found = []
-    if edition.reconstructed:
+    if edition.reconstructed and not is_diagram(record.payload):
         found.append(citation.provenance(book, edition))
     if withheld(record.payload):
-        found.append(f"{SUPPRESSED_MARK}: withheld under the small-base policy (the chart's notes say what it stands for).")
+        found.append(f"{SUPPRESSED_MARK}: {marks.WITHHELD_WORDS}.")
     if record.payload.get("unavailable"):
         found.append(" ".join(str(record.payload["unavailable"]).split()))
     return found
 
 
+def fieldwork_words(edition: citation.EditionRecord) -> str:
+    """'answered between July and September 2022': the house style of the pages (`phrasing.date_span`)."""
+    return f"answered {edition.fieldwork_between}" if edition.fieldwork_between else edition.fieldwork
+
+
 def edition_line(edition: citation.EditionRecord) -> str:
-    """'2022 edition: AKAM performance and rewards survey 2022, July–September 2022, n = 112; published 26 November 2026.'"""
+    """'2022 edition: AKAM performance and rewards survey 2022, answered between July and September 2022, n = 112;
+    published 26 November 2026.' (the fieldwork dated as the prose dates it: `EditionRecord.fieldwork_between`)"""
     published = citation.published_text(edition)
-    return (f"{edition.label}: {edition.survey}, {edition.fieldwork}, n = {edition.n}"
+    return (f"{edition.label}: {edition.survey}, {fieldwork_words(edition)}, n = {edition.n}"
             + (f"; {published}" if published else "") + ".")
 
 
@@ -163,8 +191,7 @@ def about_text(record: FigureRecord, *, book: citation.Citation, edition: citati
                question: str | None, reuse: str) -> str:
     """The metadata file beside the CSV: everything the numbers need to be quoted correctly, as plain text."""
     words = chart_words(record.payload["spec"])
-    item = citation.figure_item(book, edition, label=record.label, title=record.title, url=record.url,
-                                fig_id=record.fig_id)
+    item = figure_item(record, book, edition)
     lines = [f"{record.label}: {_one_line(record.title)}", "", f"Book: {book.title}", f"Edition: {edition_line(edition)}",
              f"Permanent address: {record.url}"]
     if record.caption:

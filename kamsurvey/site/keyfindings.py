@@ -23,7 +23,7 @@ from kamsurvey.report import citation
 from kamsurvey.report.literal import myst
 
 GLUE_MIME = "application/papermill.record/text/plain"
-ROLE = re.compile(r"\{([a-z:]+)\}`([^`]*)`")
+ROLE = re.compile(r"\{([a-z:-]+)\}`([^`]*)`")
 APOSTROPHE = re.compile(r"(?<=[A-Za-z])'(?=[A-Za-z])")
 SECTION = "Key findings"
 LANDING_PAGE = "index.md"
@@ -135,6 +135,10 @@ class Resolver:
             role, target = match.groups()
             if role in {"glue:text", "glue"}:
                 return myst(self.glue(target))
+            if role == "kam-headline":  # the landing page's headline chart: here, a link to it
+                label, url = self.figure_link(target)
+                self.used.append(target)
+                return f"Headline chart: [{label}]({url})."
             if role == "numref":
                 label, url = self.figure_link(target)
                 self.used.append(target)

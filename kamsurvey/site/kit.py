@@ -131,13 +131,13 @@ class KitDirective(SphinxDirective):
 
 
 DESCRIPTIONS = {
-    "deck": "a title slide, the key findings, one slide per figure (its chart, number and permanent address; "
+    "deck": "A title slide, the key findings, one slide per figure (its chart, number and permanent address; "
             "base, source and reference in the notes) and the sources; every word editable",
-    "print": "the whole edition to print or attach: a cover with its reference, contents, every page and "
+    "print": "The whole edition to print or attach: a cover with its reference, contents, every page and "
              "numbered figure, page numbers and bookmarks",
-    "figures": "for each figure: its data (CSV, opens in Excel), a note on what the numbers are (TXT), "
+    "figures": "For each figure: its data (CSV, opens in Excel), a note on what the numbers are (TXT), "
                "the chart (SVG) and a slide image with its number, edition and address (PNG)",
-    "findings": "the landing page’s key findings with links to their figures, on one printable page",
+    "findings": "The landing page’s key findings with links to their figures, on one printable page",
 }
 NOT_PRINTED = "not part of this build: it is printed with Chromium, which the machine that built these pages did not have."
 
@@ -186,7 +186,8 @@ def findings_page(app: Sphinx, records: list[downloads.FigureRecord], book: cita
 
 
 def _facts(edition: citation.EditionRecord) -> list[str]:
-    facts = [f"Fieldwork {edition.fieldwork}", f"{edition.n:,} respondents"]
+    fieldwork = downloads.fieldwork_words(edition)
+    facts = [fieldwork[0].upper() + fieldwork[1:], f"{edition.n:,} respondents"]
     published = citation.published_text(edition)
     return facts + ([published[0].upper() + published[1:]] if published else [])
 
@@ -202,8 +203,7 @@ def deck_bytes(app: Sphinx, records: list[downloads.FigureRecord], book: citatio
     slides = []
     for record in records:
         words = downloads.chart_words(record.payload["spec"])
-        item = citation.figure_item(book, edition, label=record.label, title=record.title, url=record.url,
-                                    fig_id=record.fig_id)
+        item = downloads.figure_item(record, book, edition)
         slides.append(deck.SlideFigure(
             label=record.label, title=record.title, caption=record.caption, image=_chart_png(app, record),
             notes=words.notes, source=words.source, caveats=downloads.caveats(record, book, edition), url=record.url,

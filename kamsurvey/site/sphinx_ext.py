@@ -42,7 +42,7 @@ from sphinx.util.osutil import relative_uri
 from kamsurvey.report import citation, figures
 
 from kamsurvey.site import citehtml, figureblock, render
-from kamsurvey.site.downloads import book_figures, write_figure_downloads
+from kamsurvey.site.downloads import book_figures, cite_item, write_figure_downloads
 from kamsurvey.data.editions import Edition, current_edition, editions_up_to, load_editions
 from kamsurvey.site.editions_index import EDITIONS_JS, editions_js
 
@@ -237,7 +237,7 @@ def _figure_cite_html(app: Sphinx, payload: dict, figure_label: str, fig_id: str
         edition = book.edition(payload["wave"])
     except KeyError as error:
         raise ExtensionError(f"kamsurvey: figure {fig_id}: {error.args[0]}") from None
-    item = citation.figure_item(book, edition, label=figure_label, title=payload["title"], url=url, fig_id=fig_id)
+    item = cite_item(book, edition, payload, label=figure_label, title=payload["title"], url=url, fig_id=fig_id)
     return citehtml.figure_cite_html(item, fig_id)
 
 
