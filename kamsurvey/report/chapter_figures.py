@@ -74,7 +74,8 @@ ARTICLE_SECTOR_TITLES = {
     "reward_basis": ("In the article's words, ‘{0}’, ‘{1}’", [
         ("14% of the non-pharma sample are not specially rewarded at all", "reward_basis_not_rewarded_non_pharma_14"),
         ("but this doesn’t happen in pharma", "reward_basis_not_rewarded_pharma_none")]),
-    "bonus_size": ("In the article's words, bonuses of 20% or more go to ‘{0}’, and of 40% or more to ‘{1}’", [
+    "bonus_size": ("In the article's words, of those who get a bonus of 20% or more there are ‘{0}’, and of those "
+                   "who get 40% or more, ‘{1}’", [
         ("fewer in pharma", "bonus_20_plus_fewer_in_pharma"),
         ("virtually none in pharma", "bonus_40_plus_virtually_none_pharma")]),
 }
