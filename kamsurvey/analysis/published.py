@@ -305,10 +305,6 @@ class PublishedTable:
         the sector profile are the reconstruction's choice throughout."""
         return self.provenance.states_about(self.question.id, group)
 
-    def reconstructed(self, group: str = ALL) -> bool:
-        """Is any share of the group's table a choice of the reconstruction (to be marked)?"""
-        return bool((self._rows(group)["provenance"] == RECONSTRUCTED).any())
-
     # -- views ------------------------------------------------------------------------------
     def view(self, group: str = ALL, *, percent_of: str = tabulate.RESPONDENTS) -> pd.DataFrame:
         """One group's table as it may be shown, shaped like `tabulate.option_table`.

@@ -55,6 +55,11 @@ SMALL_CELLS = f"cells of fewer than {phrasing.number_words(policy.MIN_CELL)} res
 SECTOR_BREAKDOWNS = ("reflects_job", "reward_basis", "bonus_size")
 
 
+
+class ArticleWordsError(ValueError):
+    """Words given as the article's (for a number, or in a figure's title) are not in the claims ledger entries they
+    are said to come from."""
+
 class SectorBreakdownError(ValueError):
     """A number by sector was asked of a question whose tables are not suppressed as a breakdown."""
 

@@ -24,7 +24,7 @@ import pandas as pd
 from kamsurvey.analysis import published as publishing, tabulate
 from kamsurvey.analysis.published import ALL, ALL_LABEL
 from kamsurvey.report import charts, figures, marks, phrasing
-from kamsurvey.report.chapter_data import SECTOR, ChapterData
+from kamsurvey.report.chapter_data import SECTOR, ArticleWordsError, ChapterData
 
 # A question's finding, from its most chosen answer: (with its share, with its rank only). {label} is the
 # answer's label as it reads inside a sentence, {Label} as it opens one, {pct} its share (or, in a
@@ -52,7 +52,7 @@ GENERIC_AGREEMENT = "{agree} agree; {disagree} disagree"
 SECTOR_FINDING = "{Label}: {first} in {first_group}, {second} in {second_group}"
 
 # A reconstructed wave's findings in the article's words: a template, and each placeholder's words with the
-# claims-ledger entry they are quoted from (checked when the title is made; `ArticleTitleError` otherwise).
+# claims-ledger entry they are quoted from (checked when the title is made; `ArticleWordsError` otherwise).
 ARTICLE_SHARE_WORDS = {
     ("most_important", "sales"): ("nearly 60%", "most_important_sales_nearly_60"),
     ("reward_basis", "sales"): ("two thirds", "reward_basis_sales_two_thirds"),
@@ -82,15 +82,6 @@ ARTICLE_SECTOR_TITLES = {
 NOT_BY_SECTOR = ("Not a finding by sector: the article gives no split by sector, so each sector's numbers (and its "
                  "size) are the reconstruction's choice.")
 SECTOR_SIZES = "The sector sizes are the reconstruction's choice: the article gives no split by sector."
-_QUOTES = str.maketrans({"‘": "'", "’": "'", "“": '"', "”": '"', "–": "-", "—": "-"})
-
-
-class ArticleTitleError(ValueError):
-    """A title quotes words that the claims ledger entry it names does not have."""
-
-
-def _normalised(text: str) -> str:
-    return " ".join(text.translate(_QUOTES).casefold().split())
 
 
 def in_sentence(label: str) -> str:
@@ -171,8 +162,8 @@ class ChapterFigures(ChapterData):
     def _quote(self, words: str, claim_id: str) -> str:
         """`words` as the article's, after checking that the ledger entry `claim_id` has them."""
         claim = self.ledger().get(claim_id)
-        if claim is None or _normalised(words) not in _normalised(claim.article_words):
-            raise ArticleTitleError(f"{words!r} is not in the claims ledger entry {claim_id!r}")
+        if claim is None or not phrasing.same_words(words, claim.article_words):
+            raise ArticleWordsError(f"{words!r} is not in the claims ledger entry {claim_id!r}")
         return words
 
     def _article_title(self, entry: tuple[str, list[tuple[str, str]]] | None) -> str | None:

@@ -36,7 +36,7 @@ from typing import Callable, Iterable
 from kamsurvey.analysis import policy, published as publishing, tabulate
 from kamsurvey.analysis.stats import CONFIDENCE, Comparison, Proportion
 from kamsurvey.report import figures, phrasing
-from kamsurvey.report.chapter_data import (NO_RANK, NO_RESPONDENTS, SECTOR, SMALL_CELLS, ChapterData,
+from kamsurvey.report.chapter_data import (NO_RANK, ArticleWordsError, NO_RESPONDENTS, SECTOR, SMALL_CELLS, ChapterData,
                                            Share, Unavailable, Withheld)
 
 
@@ -58,22 +58,7 @@ WITHHELD_WORDS = "a share withheld to protect small groups"
 #: a difference between the sectors of a reconstructed wave: the split is the reconstruction's choice
 SPLIT_NOT_PUBLISHED = ("the article gives no figures by sector, and this edition's split between the sectors is the "
                        "reconstruction's choice, so the difference is not tested")
-_QUOTES = str.maketrans({"‘": "'", "’": "'", "“": '"', "”": '"', "–": "-", "—": "-"})
 
-
-def _open(text: str) -> str:
-    """The paragraph without its last full stop (inside a closing quote too), for the page to end the sentence."""
-    if text.endswith(".’"):
-        return text[:-2] + "’"
-    return text[:-1] if text.endswith(".") else text
-
-
-class ArticleWordsError(ValueError):
-    """Words given as the article's for a number are not in the ledger entries about that number."""
-
-
-def _normalised(text: str) -> str:
-    return " ".join(text.translate(_QUOTES).casefold().split())
 
 
 class ChapterGlue(ChapterData):
@@ -98,7 +83,7 @@ class ChapterGlue(ChapterData):
         number (`known.published_by`) has them."""
         ledger = self.ledger()
         about = [ledger[cid] for cid in known.published_by if cid in ledger]
-        if not any(_normalised(words) in _normalised(claim.article_words) for claim in about):
+        if not any(phrasing.same_words(words, claim.article_words) for claim in about):
             said = "; ".join(f"{c.id}: {c.article_words!r}" for c in about) or "no ledger entry is about this number"
             raise ArticleWordsError(f"{words!r} is not what the article says of this number ({said})")
         return phrasing.quoted(words)
@@ -215,7 +200,7 @@ class ChapterGlue(ChapterData):
         else:
             composed = compose()
             text = phrasing.sentences([composed] if isinstance(composed, str) else composed)
-        _glue(name, text if close else _open(text))
+        _glue(name, text if close else phrasing.unended(text))
 
     def glue_figure(self, figure: figures.Figure) -> None:
         """Glue a figure under its id, for a `{glue:figure}` directive with the same :name:."""

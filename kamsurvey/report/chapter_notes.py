@@ -70,20 +70,6 @@ class ChapterNotes(ChapterClaims):
             ":::",
         ])
 
-    def reading_note(self):
-        """At the top of a chapter of a reconstructed edition: how its text says what the article publishes."""
-        if not self.reconstructed:
-            return None
-        return _markdown([
-            ":::{note}",
-            "This edition's data is rebuilt from the article's published figures. The text gives a number only "
-            "where the article publishes it, quotes the article's words where it gives words instead (‘nearly "
-            "60%’), and otherwise says that the article does not publish the number, with the range of values that "
-            "fits the article. The charts mark the numbers the article does not publish "
-            "({doc}`why </chapters/methodology>`).",
-            ":::",
-        ])
-
     def source_note(self, notebook: str):
         """A chapter's last line: the notebook that computes it, at the book's repository (from _config.yml)."""
         if not _PATH.fullmatch(notebook) or ".." in notebook:

@@ -473,10 +473,6 @@ def option_bars(
     return _finish(chart, title or question.wording, lines, source_line(meta, base_n), layout)
 
 
-def _share_of(shares: dict[str, float], codes: Sequence[str]) -> float:
-    return sum(shares[c] for c in codes)
-
-
 def likert_bars(
     tables: Sequence[tuple[str, pd.DataFrame]],
     question: Question,

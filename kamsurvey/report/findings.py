@@ -10,7 +10,7 @@ article's words or nothing, never the reconstruction's number. A question the wa
 its sentences and says so in one (`Chapter.not_asked_sentence`).
 
 Every function returns a `Finding`: a headline (a sentence, for the bold lead of a key finding) and
-the sentences that support it. The chapters glue them (`glue_finding`).
+the sentences that support it. The chapters glue them (`glue_findings`).
 """
 
 from __future__ import annotations
@@ -382,21 +382,14 @@ def glue_findings(ch, found: dict[str, Finding]) -> None:
     for name, finding in found.items():
         ch.meanings[name] = {"kind": "finding"}
         ch.glue(f"{name}_head", finding.headline)
-        ch.glue(f"{name}_text", _open(finding.text))
+        ch.glue(f"{name}_text", phrasing.unended(finding.text))
 
 
 def glue_conclusions(ch, found: dict[str, str]) -> None:
     """Glue each conclusion's evidence (`<name>`, open like a finding's text)."""
     for name, text in found.items():
         ch.meanings[name] = {"kind": "finding"}
-        ch.glue(name, _open(text))
-
-
-def _open(text: str) -> str:
-    """The text without its last full stop (inside a closing quote too), for the page to end the sentence."""
-    if text.endswith(".’"):
-        return text[:-2] + "’"
-    return text[:-1] if text.endswith(".") else text
+        ch.glue(name, phrasing.unended(text))
 
 
 def describe(found: dict[str, Any]) -> str:

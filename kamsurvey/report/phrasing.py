@@ -476,11 +476,31 @@ def sentences(parts: Iterable[str]) -> str:
     return " ".join(found)
 
 
+def unended(text: str) -> str:
+    """A paragraph without its last full stop (inside a closing quote too), for the page to end the sentence, with a
+    figure reference, say."""
+    if text.endswith(".’"):
+        return text[:-2] + "’"
+    return text[:-1] if text.endswith(".") else text
+
+
 # -- what the article does not pin down ------------------------------------------------------
 
 
 #: a quotation inside the words quoted: ‘ … ’ whose closing quote is not an apostrophe (Doesn’t)
 _INNER_QUOTE = re.compile(r"‘([^‘]*?)’(?![A-Za-z])")
+
+
+_PLAIN_QUOTES = str.maketrans({"‘": "'", "’": "'", "“": '"', "”": '"', "–": "-", "—": "-"})
+
+
+def same_words(words: str, text: str) -> bool:
+    """Are `words` in `text`, whatever their quotes, dashes, case and line breaks (the ledger keeps the article's
+    typography, a chapter may not)?"""
+    def plain(value: str) -> str:
+        return " ".join(value.translate(_PLAIN_QUOTES).casefold().split())
+
+    return plain(words) in plain(text)
 
 
 def quoted(words: str) -> str:
