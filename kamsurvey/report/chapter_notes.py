@@ -175,8 +175,9 @@ class ChapterNotes(ChapterClaims):
                  else "The article's statement, as this edition can show it")
         lines = [f":::{{admonition}} {title}", ":class: warning", ""]
         for result in failing:
-            words = phrasing.quoted(result.claim.article_words.removeprefix("(").removesuffix(")")
-                                    if result.claim.article_words.startswith("(") else result.claim.article_words)
+            said = result.claim.article_words
+            enclosed = said.startswith("(") and said.endswith(")")  # the article's aside: "(fewer in pharma)"
+            words = phrasing.quoted(said[1:-1] if enclosed else said)
             words = myst(words[1:-1])  # the words inside the quotes (inner quotes made double), escaped
             if result.status == claims.DOES_NOT_HOLD:
                 # a ranking's words name the options they allow: the range would repeat them
