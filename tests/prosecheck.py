@@ -19,8 +19,8 @@ NOT_PROSE = ("figure", "table", "pre", "code", "nav", "details", "#kam-editions-
              ".kam-claims-table", ".bd-sidebar", ".bd-header", "footer", ".prev-next-area", ".cell_output table")
 MONTHS = "January|February|March|April|May|June|July|August|September|October|November|December"
 #: the markers a glued value falls back on, as the package defines them (any case), and what pandas prints for nothing
-PLACEHOLDERS = re.compile("|".join(re.escape(marker) for marker in (NOT_ASKED, NO_RESPONDENTS, NO_RANK))
-                          + r"|\bnan\b|\bNone\b(?=[.,;:)]|$)|\bn/a\b", re.IGNORECASE)
+PLACEHOLDERS = re.compile("(?i:" + "|".join(re.escape(marker) for marker in (NOT_ASKED, NO_RESPONDENTS, NO_RANK))
+                          + r")|\bnan\b|\bNaN\b|\bNone\b(?=[.,;:)]|$)|\bn/a\b")
 DOUBLED = re.compile(r"\b([A-Za-z]+)\s+\1\b", re.IGNORECASE)
 MONTH_SPAN = re.compile(rf"\b({MONTHS})\s*[–—-]\s*({MONTHS})\b|\bbetween ({MONTHS})[–—-]")
 # a sentence's end, then its next word: abbreviations ("e.g.", "i.e.") are not ends, nor the end of a sentence quoted

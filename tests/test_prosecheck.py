@@ -26,6 +26,7 @@ def test_the_prose_of_a_page_is_its_paragraphs_and_list_items_not_its_figures_or
     (prosecheck.doubled_words, "They say the the approach fits.", "They say the approach fits."),
     (prosecheck.placeholders, "Sales dominates. [not asked] of key account managers…", "Sales dominates."),
     (prosecheck.placeholders, "A share of nan.", "A share of none of them."),
+    (prosecheck.placeholders, "In pharma: None.", "In pharma, none."),
     (prosecheck.repeated_phrases,
      "The kind of target set most often is this; the kind of target set most often is that.",
      "The kind of target set most often is this, and the next is that."),
