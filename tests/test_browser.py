@@ -330,8 +330,8 @@ def test_tooltip_shows_option_count_percentage_base_and_interval_and_what_the_ar
                       more)
     bar = '.kam-wide .kam-interactive svg path[aria-roledescription="rect mark"][aria-label*="In the article: {}"]'
     seen = set()
-    for article in ("published", "not published"):
-        fields = hover_tooltip(browser, figure.find_element(By.CSS_SELECTOR, bar.format(article)))
+    for article, said in (("published", "published"), ("not published", "exact value not published")):
+        fields = hover_tooltip(browser, figure.find_element(By.CSS_SELECTOR, bar.format(said)))
         assert list(fields) == ["Option", "Count", "Percentage", "Base (n)", "95% interval", "In the article"], fields
         row = next(r for r in rows if r[0] == fields["Option"])
         assert [fields["Count"], fields["Base (n)"], fields["Percentage"], fields["In the article"]] == \
